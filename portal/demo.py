@@ -1,0 +1,99 @@
+"""Demo data for `make run`: sellers, their logins, and ops staff. Idempotent."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Seller, SellerUser, User
+
+DEMO_PASSWORD = "portal-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    seller: str
+
+
+SELLERS = [
+    {
+        "code": "youpin",
+        "name": "优品跨境 Youpin",
+        "legal_name": "深圳优品跨境电商有限公司",
+        "tax_id": "91440300MA5G000001",
+        "country": "CN",
+        "billing_email": "billing@youpin.example.com",
+        "language": "zh-hans",
+        "default_currency": "CNY",
+        "users": [
+            ("owner@youpin.example.com", "owner", "王", "芳"),
+            ("finance@youpin.example.com", "finance", "李", "娜"),
+            ("staff@youpin.example.com", "staff", "张", "伟"),
+        ],
+    },
+    {
+        "code": "sakura-goods",
+        "name": "Sakura Goods",
+        "legal_name": "杭州樱花贸易有限公司",
+        "tax_id": "91330100MA2H000002",
+        "country": "CN",
+        "billing_email": "billing@sakura.example.com",
+        "language": "ja",
+        "default_currency": "JPY",
+        "users": [("owner@sakura.example.com", "owner", "佐藤", "花子")],
+    },
+    {
+        "code": "saigon-home",
+        "name": "Saigon Home",
+        "legal_name": "Công ty TNHH Saigon Home",
+        "tax_id": "0312345678",
+        "country": "VN",
+        "billing_email": "billing@saigonhome.example.com",
+        "language": "vi",
+        "default_currency": "VND",
+        "users": [("owner@saigonhome.example.com", "owner", "Nguyễn", "Lan")],
+    },
+]
+STAFF = [
+    ("ops@example.com", "ops", False),
+    ("finance@example.com", "finance", False),
+    ("admin@example.com", None, True),
+]
+
+
+@transaction.atomic
+def load_demo_data() -> list[DemoLogin]:
+    logins: list[DemoLogin] = []
+    for spec in SELLERS:
+        spec = dict(spec)
+        users = spec.pop("users")
+        seller, _ = Seller.objects.update_or_create(
+            code=spec["code"],
+            defaults={**spec, "status": Seller.Status.ACTIVE, "approved_at": timezone.now()},
+        )
+        for email, role, last, first in users:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    first_name=first,
+                    last_name=last,
+                    language=seller.language,
+                )
+            SellerUser.objects.update_or_create(user=user, defaults={"seller": seller, "role": role})
+            logins.append(DemoLogin(email, role, seller.name))
+    for email, group, superuser in STAFF:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            if superuser:
+                user = User.objects.create_superuser(email=email, password=DEMO_PASSWORD)
+            else:
+                user = User.objects.create_user(email=email, password=DEMO_PASSWORD, is_staff=True)
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        logins.append(DemoLogin(email, group or "superuser", "operator"))
+    return logins

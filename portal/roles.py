@@ -1,0 +1,25 @@
+"""Ops and finance staff groups with their model permissions (SPEC §1), kept in sync after migrate."""
+
+from django.apps import apps as global_apps
+
+OPS_APPS = {"portal", "inventory", "tariffs", "billing", "django_celery_beat"}
+FINANCE_FULL_APPS = {"billing"}
+FINANCE_VIEW_APPS = {"portal", "inventory", "tariffs"}
+
+
+def sync_staff_groups(sender=None, apps=global_apps, using="default", **kwargs) -> None:
+    """Give group ``ops`` every permission of the portal's apps; ``finance`` billing plus read access."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    ops, _ = Group.objects.using(using).get_or_create(name="ops")
+    finance, _ = Group.objects.using(using).get_or_create(name="finance")
+    perms = Permission.objects.using(using).select_related("content_type")
+    ops.permissions.set([p for p in perms if p.content_type.app_label in OPS_APPS])
+    finance.permissions.set(
+        [
+            p
+            for p in perms
+            if p.content_type.app_label in FINANCE_FULL_APPS
+            or (p.content_type.app_label in FINANCE_VIEW_APPS and p.codename.startswith("view_"))
+        ]
+    )

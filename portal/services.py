@@ -1,0 +1,179 @@
+"""Account services: every state change of sellers, users and invitations (SPEC §1)."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .emails import send_templated_email
+from .models import Invitation, Seller, SellerUser, User
+
+
+@dataclass(frozen=True)
+class Registration:
+    company_name: str
+    legal_name: str
+    country: str
+    default_currency: str
+    language: str
+    email: str
+    password: str
+    first_name: str = ""
+    last_name: str = ""
+    tax_id: str = ""
+
+
+def email_taken(email: str) -> bool:
+    return User.objects.filter(email__iexact=email.strip()).exists()
+
+
+def unique_seller_code(name: str) -> str:
+    base = slugify(name)[:30] or "seller"
+    code = base
+    while Seller.objects.filter(code=code).exists():
+        code = f"{base}-{get_random_string(4).lower()}"
+    return code
+
+
+def register_seller(registration: Registration) -> Seller:
+    """Create a pending seller with its owner login; ops approve it in admin before it can log in."""
+    email = registration.email.strip().lower()
+    if email_taken(email):
+        raise ValidationError({"email": _("An account with this email address already exists.")})
+    try:
+        with transaction.atomic():
+            seller = Seller.objects.create(
+                code=unique_seller_code(registration.company_name),
+                name=registration.company_name,
+                legal_name=registration.legal_name,
+                tax_id=registration.tax_id,
+                country=registration.country,
+                billing_email=email,
+                language=registration.language,
+                default_currency=registration.default_currency,
+                status=Seller.Status.PENDING,
+            )
+            user = User.objects.create_user(
+                email=email,
+                password=registration.password,
+                first_name=registration.first_name,
+                last_name=registration.last_name,
+                language=registration.language,
+                is_active=False,
+            )
+            SellerUser.objects.create(user=user, seller=seller, role=SellerUser.Role.OWNER)
+    except IntegrityError as exc:  # a concurrent registration with the same email
+        raise ValidationError({"email": _("An account with this email address already exists.")}) from exc
+    return seller
+
+
+def approve_sellers(*, sellers, approved_by: User, now=None) -> int:
+    """Activate pending sellers and their owners' logins, and tell the owners by email."""
+    now = now or timezone.now()
+    approved = 0
+    with transaction.atomic():
+        for seller in Seller.objects.select_for_update().filter(pk__in=[s.pk for s in sellers]):
+            if seller.status != Seller.Status.PENDING:
+                continue
+            seller.status = Seller.Status.ACTIVE
+            seller.approved_at = now
+            seller.approved_by = approved_by
+            seller.save(update_fields=["status", "approved_at", "approved_by"])
+            owners = User.objects.filter(membership__seller=seller, membership__role=SellerUser.Role.OWNER)
+            owners.update(is_active=True)
+            for owner in owners:
+                send_templated_email(
+                    to=[owner.email],
+                    template="seller_approved",
+                    context={"seller": seller, "user": owner},
+                    language=seller.language,
+                )
+            approved += 1
+    return approved
+
+
+def invite_colleague(
+    *, seller: Seller, invited_by: User, email: str, role: str, accept_url_for
+) -> Invitation:
+    """Invite a colleague by email; ``accept_url_for(invitation)`` builds the absolute link."""
+    email = email.strip().lower()
+    if email_taken(email):
+        raise ValidationError({"email": _("An account with this email address already exists.")})
+    with transaction.atomic():
+        if seller.invitations.filter(email=email, status=Invitation.Status.PENDING).exists():
+            raise ValidationError({"email": _("This address has already been invited.")})
+        invitation = Invitation.objects.create(seller=seller, email=email, role=role, invited_by=invited_by)
+        send_templated_email(
+            to=[email],
+            template="invitation",
+            context={
+                "invitation": invitation,
+                "seller": seller,
+                "invited_by": invited_by,
+                "accept_url": accept_url_for(invitation),
+            },
+            language=seller.language,
+        )
+    return invitation
+
+
+def accept_invitation(
+    *, token: str, password: str, first_name: str = "", last_name: str = "", now=None
+) -> User:
+    """Create the invited user's login and membership; an invitation works once."""
+    with transaction.atomic():
+        try:
+            invitation = Invitation.objects.select_for_update().select_related("seller").get(token=token)
+        except Invitation.DoesNotExist as exc:
+            raise ValidationError(_("This invitation link is not valid.")) from exc
+        if not invitation.is_usable(now):
+            raise ValidationError(_("This invitation has expired or was already used."))
+        if email_taken(invitation.email):
+            raise ValidationError(_("An account with this email address already exists."))
+        user = User.objects.create_user(
+            email=invitation.email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            language=invitation.seller.language,
+        )
+        SellerUser.objects.create(user=user, seller=invitation.seller, role=invitation.role)
+        invitation.status = Invitation.Status.ACCEPTED
+        invitation.accepted_at = now or timezone.now()
+        invitation.save(update_fields=["status", "accepted_at"])
+    return user
+
+
+def revoke_invitation(*, invitation: Invitation) -> None:
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError(_("Only a pending invitation can be revoked."))
+    invitation.status = Invitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+
+
+def change_member(*, member: SellerUser, role: str, is_active: bool, changed_by: User) -> SellerUser:
+    """Change a colleague's role or access; a seller always keeps at least one active owner."""
+    with transaction.atomic():
+        owners = SellerUser.objects.select_for_update().filter(
+            seller=member.seller, role=SellerUser.Role.OWNER, user__is_active=True
+        )
+        losing_owner = member.role == SellerUser.Role.OWNER and (
+            role != SellerUser.Role.OWNER or not is_active
+        )
+        if losing_owner and owners.exclude(pk=member.pk).count() == 0:
+            raise ValidationError(_("A seller must keep at least one active owner."))
+        member.role = role
+        member.save(update_fields=["role"])
+        if member.user.is_active != is_active:
+            member.user.is_active = is_active
+            member.user.save(update_fields=["is_active"])
+    return member
+
+
+def set_user_language(*, user: User, language: str) -> None:
+    user.language = language
+    user.save(update_fields=["language"])

@@ -1,0 +1,72 @@
+"""The one place that scopes seller-facing queries to the logged-in user's seller.
+
+Every seller-facing view uses ``SellerViewMixin`` (or ``SellerObjectMixin`` for a view about one
+object), so an object of another seller is a 404, never a 403 or 200. ``tests/portal/test_tenancy.py``
+walks the URL conf and checks every parametrised seller URL against a second seller's ids.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.shortcuts import redirect
+
+from .models import Seller, SellerUser
+
+
+def seller_of(user) -> Seller | None:
+    """The seller a user belongs to, or None for ops staff and anonymous users."""
+    membership = membership_of(user)
+    return membership.seller if membership else None
+
+
+def membership_of(user) -> SellerUser | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.membership
+    except SellerUser.DoesNotExist:
+        return None
+
+
+def scope(queryset: QuerySet, seller: Seller) -> QuerySet:
+    """Filter a queryset to one seller, through the model's ``seller_lookup`` (default ``seller``)."""
+    lookup = getattr(queryset.model, "seller_lookup", "seller")
+    return queryset.filter(**{lookup: seller})
+
+
+class SellerViewMixin(LoginRequiredMixin):
+    """A view for a logged-in seller user; sets ``self.seller`` and ``self.membership``.
+
+    Ops staff without a seller are sent to the admin; ``allowed_roles`` limits a view to some roles.
+    """
+
+    allowed_roles: tuple[str, ...] | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.membership = membership_of(request.user)
+        if self.membership is None:
+            if request.user.is_staff:
+                return redirect("admin:index")
+            raise PermissionDenied("This login does not belong to a seller.")
+        self.seller = self.membership.seller
+        if self.allowed_roles and self.membership.role not in self.allowed_roles:
+            raise PermissionDenied("Your role does not allow this page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SellerObjectMixin(SellerViewMixin):
+    """A view about objects of ``scoped_model``, always looked up inside the user's seller."""
+
+    scoped_model: type[Model]
+
+    def get_queryset(self) -> QuerySet:
+        return scope(self.scoped_model._default_manager.all(), self.seller)
+
+    def get_scoped_object(self, **lookup) -> Model:
+        try:
+            return self.get_queryset().get(**lookup)
+        except self.scoped_model.DoesNotExist as exc:
+            raise Http404(f"No {self.scoped_model._meta.verbose_name} found.") from exc

@@ -1,0 +1,31 @@
+"""Root URL conf: admin, authentication, and each app's seller-facing pages."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+app_urls = (
+    [
+        path("", views.DashboardView.as_view(), name="dashboard"),
+        path("account/", views.AccountView.as_view(), name="account"),
+        path("account/members/<int:pk>/", views.MemberEditView.as_view(), name="member-edit"),
+        path(
+            "account/invitations/<int:pk>/revoke/",
+            views.InvitationRevokeView.as_view(),
+            name="invitation-revoke",
+        ),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("register/", views.RegisterView.as_view(), name="register"),
+    path("invite/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("language/", views.SetLanguageView.as_view(), name="set-language"),
+    path("", include(app_urls)),
+]
