@@ -14,6 +14,7 @@ from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig
 
 from . import services
+from .filters import MemberFilter
 from .forms import (
     AcceptInvitationForm,
     CompanyForm,
@@ -55,7 +56,8 @@ class AccountView(SellerViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        members = MemberTable(self.seller.members.select_related("user"), prefix="m-")
+        member_filter = MemberFilter(self.request.GET, queryset=self.seller.members.select_related("user"))
+        members = MemberTable(member_filter.qs, prefix="m-")
         invitations = InvitationTable(self.seller.invitations.all(), prefix="i-")
         config = RequestConfig(self.request, paginate={"per_page": 25})
         config.configure(members)
@@ -64,6 +66,7 @@ class AccountView(SellerViewMixin, TemplateView):
         context.update(
             seller=self.seller,
             members=members,
+            member_filter=member_filter,
             invitations=invitations,
             is_owner=is_owner,
             company_form=kwargs.get("company_form") or CompanyForm(instance=self.seller),

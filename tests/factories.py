@@ -16,6 +16,7 @@ class SellerFactory(factory.django.DjangoModelFactory):
     legal_name = factory.LazyAttribute(lambda o: f"{o.name} Co., Ltd.")
     billing_email = factory.LazyAttribute(lambda o: f"billing@{o.code}.example.com")
     status = Seller.Status.ACTIVE
+    language = "en"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

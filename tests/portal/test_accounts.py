@@ -203,3 +203,13 @@ def test_ops_and_finance_groups_hold_their_permissions(db):
     finance = set(Group.objects.get(name="finance").permissions.values_list("codename", flat=True))
     assert {"change_seller", "add_selleruser", "view_invitation"} <= ops
     assert "view_seller" in finance and "change_seller" not in finance
+
+
+@pytest.mark.django_db
+def test_members_table_filters_by_role_and_search(owner_client, owner):
+    SellerUserFactory(seller=owner.seller, role="finance", user__email="cashier@example.com")
+    SellerUserFactory(seller=owner.seller, role="staff", user__email="packer@example.com")
+    by_role = owner_client.get(reverse("portal:account"), {"role": "finance"}).context["members"]
+    assert [row.record.user.email for row in by_role.rows] == ["cashier@example.com"]
+    by_search = owner_client.get(reverse("portal:account"), {"q": "pack"}).context["members"]
+    assert [row.record.user.email for row in by_search.rows] == ["packer@example.com"]

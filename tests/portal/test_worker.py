@@ -42,10 +42,11 @@ def test_embedded_filesystem_broker_of_make_run_feeds_a_real_worker(transactiona
         broker_transport_options={
             "data_folder_in": str(broker_dir / "queue"),
             "data_folder_out": str(broker_dir / "queue"),
+            "control_folder": str(broker_dir / "control"),
         },
     )
     try:
-        for folder in ("queue", "results"):
+        for folder in ("queue", "results", "control"):
             (broker_dir / folder).mkdir(parents=True, exist_ok=True)
         result = producer.send_task("portal.tasks.ping", queue=queue).get(timeout=60)
     finally:
