@@ -57,6 +57,61 @@ SELLERS = [
         "users": [("owner@saigonhome.example.com", "owner", "Nguyễn", "Lan")],
     },
 ]
+# Warehouses and their service lines: (code, name, country, operator, currency, time zone, [(line, name)])
+WAREHOUSES = [
+    (
+        "CN-HZ-BONDED",
+        "菜鸟杭州保税仓 Cainiao Hangzhou bonded",
+        "CN",
+        "cainiao",
+        "CNY",
+        "Asia/Shanghai",
+        [
+            ("cainiao-bonded", "Cainiao bonded 菜鸟保税"),
+            ("tmall-import", "Tmall import seller logistics 天猫进口"),
+        ],
+    ),
+    (
+        "HK-XY-OVERSEAS",
+        "心怡香港海外备货仓",
+        "HK",
+        "cainiao",
+        "CNY",
+        "Asia/Hong_Kong",
+        [("cainiao-overseas", "Cainiao overseas warehouse 菜鸟海外仓")],
+    ),
+    (
+        "VN-CN-PX",
+        "Kho Bằng Tường (China-side)",
+        "CN",
+        "vn-cn-warehouse",
+        "VND",
+        "Asia/Shanghai",
+        [("ecommerce", "Line thương mại điện tử"), ("general", "Line tổng hợp"), ("lot", "Line lô")],
+    ),
+    (
+        "JP-TYO-01",
+        "Linkstar 東京倉庫",
+        "JP",
+        "linkstar",
+        "JPY",
+        "Asia/Tokyo",
+        [("jp-fulfilment", "日本フルフィルメント")],
+    ),
+]
+# Contracts: seller code -> [(warehouse, service line, rate card code, currency, customer class)]
+CONTRACTS = {
+    "youpin": [
+        ("CN-HZ-BONDED", "cainiao-bonded", "cainiao-bonded", "CNY", "regular"),
+        ("CN-HZ-BONDED", "tmall-import", "tmall-import", "CNY", "regular"),
+        ("HK-XY-OVERSEAS", "cainiao-overseas", "cainiao-overseas", "CNY", "regular"),
+    ],
+    "sakura-goods": [("JP-TYO-01", "jp-fulfilment", "linkstar-jp-sample", "JPY", "regular")],
+    "saigon-home": [
+        ("VN-CN-PX", "ecommerce", "vn-ecommerce", "VND", "partner"),
+        ("VN-CN-PX", "general", "vn-general", "VND", "regular"),
+    ],
+}
 STAFF = [
     ("ops@example.com", "ops", False),
     ("finance@example.com", "finance", False),
@@ -86,6 +141,7 @@ def load_demo_data() -> list[DemoLogin]:
                 )
             SellerUser.objects.update_or_create(user=user, defaults={"seller": seller, "role": role})
             logins.append(DemoLogin(email, role, seller.name))
+    load_demo_warehouses()
     for email, group, superuser in STAFF:
         user = User.objects.filter(email=email).first()
         if user is None:
@@ -97,3 +153,39 @@ def load_demo_data() -> list[DemoLogin]:
             user.groups.add(Group.objects.get(name=group))
         logins.append(DemoLogin(email, group or "superuser", "operator"))
     return logins
+
+
+def load_demo_warehouses() -> None:
+    """Warehouses, service lines and the demo sellers' contracts under the preset rate cards."""
+    from datetime import date
+
+    from inventory.models import Operator, ServiceLine, Warehouse
+    from tariffs.models import Contract, RateCard
+
+    for code, name, country, operator, currency, tz, lines in WAREHOUSES:
+        warehouse, _ = Warehouse.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "country": country,
+                "operator": Operator.objects.get(code=operator),
+                "currency": currency,
+                "time_zone": tz,
+            },
+        )
+        for line_code, line_name in lines:
+            ServiceLine.objects.update_or_create(
+                warehouse=warehouse, code=line_code, defaults={"name": line_name}
+            )
+    for seller_code, contracts in CONTRACTS.items():
+        seller = Seller.objects.get(code=seller_code)
+        for warehouse, line, card, currency, customer_class in contracts:
+            Contract.objects.update_or_create(
+                seller=seller,
+                service_line=ServiceLine.objects.get(warehouse__code=warehouse, code=line),
+                defaults={
+                    "rate_card": RateCard.objects.get(code=card, currency=currency),
+                    "customer_class": customer_class,
+                    "starts_on": date(2016, 1, 1),
+                },
+            )

@@ -32,7 +32,8 @@ def membership_of(user) -> SellerUser | None:
 def scope(queryset: QuerySet, seller: Seller) -> QuerySet:
     """Filter a queryset to one seller, through the model's ``seller_lookup`` (default ``seller``)."""
     lookup = getattr(queryset.model, "seller_lookup", "seller")
-    return queryset.filter(**{lookup: seller})
+    scoped = queryset.filter(**{lookup: seller})
+    return scoped.distinct() if "__" in lookup else scoped  # a join can repeat rows
 
 
 class SellerViewMixin(LoginRequiredMixin):

@@ -27,5 +27,6 @@ urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
     path("invite/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("language/", views.SetLanguageView.as_view(), name="set-language"),
+    path("quote/", include("tariffs.urls")),
     path("", include(app_urls)),
 ]

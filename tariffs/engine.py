@@ -1,0 +1,164 @@
+"""The fee engine: a month's ledger facts and a rate card version's rules give charge lines and totals.
+
+Pure (no ORM): the monthly close, ``simulate_invoice`` and the quote page all call ``compute_invoice``
+with facts they built from the database, from ledger files or from a form (SPEC §7, §9, §12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tariffs.rules import (
+    ChargeLine,
+    Period,
+    RuleContext,
+    RuleError,
+    bill_rule,
+    format_amount,
+    get_kind,
+    invoice_totals,
+    validate_params,
+)
+from tariffs.rules.lines import InvoiceTotals
+from tariffs.rules.money import ZERO
+
+LEDGERS = ("stock", "outbound", "vas", "tax", "inbound", "receiving")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One fee rule as the engine needs it (a ``FeeRule`` row or a preset rule)."""
+
+    kind: str
+    charge_code: str
+    params: Mapping[str, Any]
+    section: str | None = None
+    description: str = ""
+
+
+@dataclass
+class MonthFacts:
+    """One seller's facts for one month, ledger by ledger (``tariffs.rules.facts`` dataclasses)."""
+
+    period: Period
+    ledgers: dict[str, Iterable[Any]] = field(default_factory=dict)
+
+    def rows(self, ledger: str) -> list[Any]:
+        return list(self.ledgers.get(ledger, ()))
+
+
+@dataclass(frozen=True)
+class Computation:
+    """The computed invoice: its lines (in rule order) and totals."""
+
+    period: Period
+    currency: str
+    customer_class: str
+    lines: tuple[ChargeLine, ...]
+    totals: InvoiceTotals
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of SPEC §12 (amounts as strings in the currency's minor unit)."""
+        money = lambda amount: format_amount(amount, self.currency)  # noqa: E731
+        return {
+            "currency": self.currency,
+            "period": str(self.period),
+            "lines": [
+                {
+                    "code": line.code,
+                    "section": line.section,
+                    "description": line.description,
+                    "quantity": str(line.quantity),
+                    "unit": line.unit,
+                    "unit_price": None if line.unit_price is None else str(line.unit_price),
+                    "amount": money(line.amount),
+                    "formula": line.formula,
+                }
+                for line in self.lines
+            ],
+            "sections": {name: money(amount) for name, amount in self.totals.sections.items()},
+            "subtotal": money(self.totals.subtotal),
+            "service_tax": money(self.totals.service_tax),
+            "total": money(self.totals.total),
+        }
+
+
+class UnbilledRowsError(RuleError):
+    """Ledger rows that no rule of the card bills: refused, since nothing may be lost."""
+
+
+def compute_invoice(
+    facts: MonthFacts,
+    rules: Iterable[RuleSpec],
+    *,
+    currency: str,
+    customer_class: str = "regular",
+    service_tax_rate: Decimal = ZERO,
+) -> Computation:
+    """Bill every ledger row through the rules that accept it; minimum-charge rules run last (SPEC §7.10)."""
+    rules = list(rules)
+    unknown = set(facts.ledgers) - set(LEDGERS)
+    if unknown:
+        raise RuleError(f"unknown ledger kind(s): {', '.join(sorted(unknown))}")
+    typed = [(rule, get_kind(rule.kind), validate_params(rule.kind, rule.params)) for rule in rules]
+    lines: list[ChargeLine] = []
+    for ledger in LEDGERS:
+        rows = facts.rows(ledger)
+        if not rows:
+            continue
+        billed = [False] * len(rows)
+        takers = [(rule, kind, params) for rule, kind, params in typed if kind.ledger == ledger]
+        if not takers:
+            raise UnbilledRowsError(
+                f"the rate card has no rule for the {ledger} ledger ({len(rows)} rows given)"
+            )
+        for rule, kind, params in takers:
+            accepted = [i for i, row in enumerate(rows) if kind.accepts(params, row)]
+            if not accepted:
+                continue
+            for i in accepted:
+                billed[i] = True
+            ctx = RuleContext(
+                charge_code=rule.charge_code,
+                currency=currency,
+                section=rule.section or None,
+                customer_class=customer_class,
+                period=facts.period,
+            )
+            lines.extend(bill_rule(rule.kind, [rows[i] for i in accepted], params, ctx))
+        missing = [rows[i] for i, done in enumerate(billed) if not done]
+        if missing:
+            sample = ", ".join(describe_row(row) for row in missing[:5])
+            raise UnbilledRowsError(
+                f"{len(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}"
+            )
+    for rule, kind, params in typed:
+        if kind.ledger is None:  # rules over the other lines (minimum monthly charge)
+            ctx = RuleContext(
+                charge_code=rule.charge_code,
+                currency=currency,
+                section=rule.section or None,
+                customer_class=customer_class,
+                period=facts.period,
+            )
+            lines.extend(bill_rule(rule.kind, list(lines), params, ctx))
+    totals = invoice_totals(lines, currency=currency, service_tax_rate=service_tax_rate)
+    return Computation(
+        period=facts.period,
+        currency=currency,
+        customer_class=customer_class,
+        lines=tuple(lines),
+        totals=totals,
+    )
+
+
+def describe_row(row: Any) -> str:
+    for attr in ("service", "service_code", "line", "order_no", "item_id"):
+        value = getattr(row, attr, None)
+        if value is not None:
+            ref = getattr(row, "ref", None)
+            return f"{attr} {value!r}" + (f" (row {ref})" if ref is not None else "")
+    return repr(row)
