@@ -5,61 +5,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Operator',
+            name="Operator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('legal_name', models.CharField(blank=True, max_length=200, verbose_name='legal name')),
-                ('country', models.CharField(choices=[('CN', 'China'), ('HK', 'Hong Kong'), ('JP', 'Japan'), ('VN', 'Vietnam'), ('US', 'United States'), ('GB', 'United Kingdom'), ('DE', 'Germany'), ('ZZ', 'Other')], max_length=2, verbose_name='country')),
-                ('registration_number', models.CharField(blank=True, help_text='Tax or qualified-invoice registration number printed on invoices.', max_length=40, verbose_name='registration number')),
-                ('address', models.TextField(blank=True, verbose_name='address')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("legal_name", models.CharField(blank=True, max_length=200, verbose_name="legal name")),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("CN", "China"),
+                            ("HK", "Hong Kong"),
+                            ("JP", "Japan"),
+                            ("VN", "Vietnam"),
+                            ("US", "United States"),
+                            ("GB", "United Kingdom"),
+                            ("DE", "Germany"),
+                            ("ZZ", "Other"),
+                        ],
+                        max_length=2,
+                        verbose_name="country",
+                    ),
+                ),
+                (
+                    "registration_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="Tax or qualified-invoice registration number printed on invoices.",
+                        max_length=40,
+                        verbose_name="registration number",
+                    ),
+                ),
+                ("address", models.TextField(blank=True, verbose_name="address")),
             ],
             options={
-                'verbose_name': 'operator',
-                'verbose_name_plural': 'operators',
-                'ordering': ['name'],
+                "verbose_name": "operator",
+                "verbose_name_plural": "operators",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Warehouse',
+            name="Warehouse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('country', models.CharField(choices=[('CN', 'China'), ('HK', 'Hong Kong'), ('JP', 'Japan'), ('VN', 'Vietnam'), ('US', 'United States'), ('GB', 'United Kingdom'), ('DE', 'Germany'), ('ZZ', 'Other')], max_length=2, verbose_name='country')),
-                ('time_zone', models.CharField(default='Asia/Shanghai', max_length=64, verbose_name='time zone')),
-                ('currency', models.CharField(choices=[('CNY', 'CNY'), ('JPY', 'JPY'), ('VND', 'VND'), ('USD', 'USD')], max_length=3, verbose_name='billing currency')),
-                ('address', models.TextField(blank=True, verbose_name='address')),
-                ('operator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='warehouses', to='inventory.operator', verbose_name='operator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("CN", "China"),
+                            ("HK", "Hong Kong"),
+                            ("JP", "Japan"),
+                            ("VN", "Vietnam"),
+                            ("US", "United States"),
+                            ("GB", "United Kingdom"),
+                            ("DE", "Germany"),
+                            ("ZZ", "Other"),
+                        ],
+                        max_length=2,
+                        verbose_name="country",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(default="Asia/Shanghai", max_length=64, verbose_name="time zone"),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[("CNY", "CNY"), ("JPY", "JPY"), ("VND", "VND"), ("USD", "USD")],
+                        max_length=3,
+                        verbose_name="billing currency",
+                    ),
+                ),
+                ("address", models.TextField(blank=True, verbose_name="address")),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="warehouses",
+                        to="inventory.operator",
+                        verbose_name="operator",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'warehouse',
-                'verbose_name_plural': 'warehouses',
-                'ordering': ['code'],
+                "verbose_name": "warehouse",
+                "verbose_name_plural": "warehouses",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceLine',
+            name="ServiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='service_lines', to='inventory.warehouse', verbose_name='warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="service_lines",
+                        to="inventory.warehouse",
+                        verbose_name="warehouse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service line',
-                'verbose_name_plural': 'service lines',
-                'ordering': ['warehouse', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('warehouse', 'code'), name='service_line_code_per_warehouse')],
+                "verbose_name": "service line",
+                "verbose_name_plural": "service lines",
+                "ordering": ["warehouse", "code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("warehouse", "code"), name="service_line_code_per_warehouse"
+                    )
+                ],
             },
         ),
     ]
