@@ -24,6 +24,7 @@ from tariffs.rules import (
 )
 from tariffs.rules.lines import InvoiceTotals
 from tariffs.rules.money import ZERO
+from tariffs.rules.registry import accepts_all
 
 LEDGERS = ("stock", "outbound", "vas", "tax", "inbound", "receiving")
 
@@ -109,18 +110,24 @@ def compute_invoice(
         rows = facts.rows(ledger)
         if not rows:
             continue
-        billed = [False] * len(rows)
         takers = [(rule, kind, params) for rule, kind, params in typed if kind.ledger == ledger]
         if not takers:
             raise UnbilledRowsError(
                 f"the rate card has no rule for the {ledger} ledger ({len(rows)} rows given)"
             )
+        billed = bytearray(len(rows))  # 1 where a rule took the row; every row must be taken
+        all_billed = False
         for rule, kind, params in takers:
-            accepted = [i for i, row in enumerate(rows) if kind.accepts(params, row)]
-            if not accepted:
+            if kind.accepts is accepts_all:
+                accepted_rows = rows
+                all_billed = True
+            else:
+                accepted = [i for i, row in enumerate(rows) if kind.accepts(params, row)]
+                for i in accepted:
+                    billed[i] = 1
+                accepted_rows = [rows[i] for i in accepted]
+            if not accepted_rows:
                 continue
-            for i in accepted:
-                billed[i] = True
             ctx = RuleContext(
                 charge_code=rule.charge_code,
                 currency=currency,
@@ -128,9 +135,9 @@ def compute_invoice(
                 customer_class=customer_class,
                 period=facts.period,
             )
-            lines.extend(bill_rule(rule.kind, [rows[i] for i in accepted], params, ctx))
-        missing = [rows[i] for i, done in enumerate(billed) if not done]
-        if missing:
+            lines.extend(bill_rule(rule.kind, accepted_rows, params, ctx))
+        if not all_billed and 0 in billed:
+            missing = [rows[i] for i, done in enumerate(billed) if not done]
             sample = ", ".join(describe_row(row) for row in missing[:5])
             raise UnbilledRowsError(
                 f"{len(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}"

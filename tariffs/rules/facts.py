@@ -12,7 +12,7 @@ from .errors import RuleError
 MM3_PER_M3 = Decimal(10) ** 9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     """A billing period: one calendar month; `days` is the spec's D (spec 2)."""
 
@@ -54,7 +54,7 @@ class Period:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parcel:
     """One outbound parcel (spec 6.2); dimensions in millimetres, weight in kilograms."""
 
@@ -70,7 +70,7 @@ class Parcel:
     ref: Hashable | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StockDay:
     """One item's stock at one day's count and its stored volume that day (spec 6.1)."""
 
@@ -82,7 +82,7 @@ class StockDay:
     ref: Hashable | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceUse:
     """One value-added service ledger row (spec 6.3); `amount` for at-cost services."""
 
@@ -94,7 +94,7 @@ class ServiceUse:
     ref: Hashable | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomsDeclaration:
     """One order's customs tax facts (spec 6.4); rates as decimals, e.g. 0.3."""
 
@@ -107,7 +107,7 @@ class CustomsDeclaration:
     ref: Hashable | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InboundWeight:
     """One inbound weight ledger row of a China-side consolidation line (spec 6.5)."""
 
@@ -119,7 +119,7 @@ class InboundWeight:
     ref: Hashable | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReceivingService:
     """One receiving services ledger row (spec 6.6); only the service's own inputs are set."""
 

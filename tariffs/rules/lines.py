@@ -23,7 +23,7 @@ def check_section(section: str) -> str:
     return section
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChargeLine:
     """One charge: its inputs, formula in real numbers and ledger rows; amount rounded once (spec 2, 7)."""
 

@@ -31,7 +31,7 @@ from .tiered_per_kg import TieredPerKgParams, bill_tiered_per_kg
 from .weight_step import WeightStepParams, bill_weight_step
 
 
-def _always(params: Any, fact: Any) -> bool:
+def accepts_all(params: Any, fact: Any) -> bool:
     return True
 
 
@@ -47,7 +47,7 @@ class RuleKind:
     ledger: str | None
     default_section: str
     sections: tuple[str, ...] = SECTIONS
-    accepts: Callable[[Any, Any], bool] = _always
+    accepts: Callable[[Any, Any], bool] = accepts_all
 
     @property
     def param_fields(self) -> tuple[str, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -85,18 +84,31 @@ class TurnoverFigures:
 def _checked_days(days: Iterable[StockDay], period: Period) -> list[StockDay]:
     """The month's stock days, refusing days outside the period, duplicates and negative figures."""
     result = []
-    seen: set[tuple[str, date]] = set()
+    first, last = period.first_day, period.last_day
+    seen: dict[str, int] = {}  # item -> bit mask of the days already seen (a set of pairs costs ~10x more)
     for day in days:
-        where = f"item {day.item_id} on {day.business_date}"
-        if day.business_date not in period:
+        business_date = day.business_date
+        if not first <= business_date <= last:
+            where = f"item {day.item_id} on {business_date}"
             raise RuleError(f"{where}: the day is outside the period {period}", field="business_date")
-        key = (day.item_id, day.business_date)
-        if key in seen:
+        bit = 1 << business_date.day
+        mask = seen.get(day.item_id, 0)
+        if mask & bit:
+            where = f"item {day.item_id} on {business_date}"
             raise RuleError(f"{where}: two stock rows for the same item and day", field="business_date")
-        seen.add(key)
-        check_fact_int(day.stock_qty, "stock_qty", where, ge=0)
-        check_fact_int(day.sales_qty, "sales_qty", where, ge=0)
-        check_fact_decimal(day.volume_m3, "volume_m3", where, ge=0)
+        seen[day.item_id] = mask | bit
+        if not (
+            type(day.stock_qty) is int
+            and day.stock_qty >= 0
+            and type(day.sales_qty) is int
+            and day.sales_qty >= 0
+            and type(day.volume_m3) is Decimal
+            and day.volume_m3 >= 0
+        ):
+            where = f"item {day.item_id} on {business_date}"
+            check_fact_int(day.stock_qty, "stock_qty", where, ge=0)
+            check_fact_int(day.sales_qty, "sales_qty", where, ge=0)
+            check_fact_decimal(day.volume_m3, "volume_m3", where, ge=0)
         result.append(day)
     return result
 
