@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from tariffs import services
-from tariffs.diff import diff_versions
+from tariffs.diff import diff_versions, flatten
 from tariffs.models import Contract, FeeRule, RateCard, RateCardVersion
 
 
