@@ -1,5 +1,10 @@
-"""Operators, warehouses and their service lines (SPEC §3)."""
+"""Operators, warehouses, service lines, SKUs and certificates, inbound orders (SPEC §3–§5)."""
 
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -69,3 +74,438 @@ class ServiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warehouse.code} / {self.name}"
+
+
+def destination_of(country: str) -> str:
+    """The compliance destination of a warehouse country: EU members share one (SPEC §4)."""
+    return "EU" if country in EU_COUNTRIES else country
+
+
+EU_COUNTRIES = {
+    "DE",
+    "FR",
+    "IT",
+    "ES",
+    "NL",
+    "BE",
+    "PL",
+    "AT",
+    "IE",
+    "PT",
+    "SE",
+    "DK",
+    "FI",
+    "CZ",
+    "HU",
+    "RO",
+}
+
+
+class Sku(models.Model):
+    """A seller's product, with what customs and the destination's compliance rules need (SPEC §4)."""
+
+    class Category(models.TextChoices):
+        GENERAL = "general", _("General merchandise")
+        ELECTRONICS = "electronics", _("Electronics")
+        APPAREL = "apparel", _("Apparel")
+        HOME = "home", _("Home and kitchen")
+        TOYS = "toys", _("Toys")
+        FOOD = "food", _("Food")
+        COSMETICS = "cosmetics", _("Cosmetics")
+
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.CASCADE, related_name="skus", verbose_name=_("seller")
+    )
+    code = models.CharField(_("SKU code"), max_length=64)
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    name_ja = models.CharField(_("Japanese name"), max_length=200, blank=True)
+    material = models.CharField(_("material"), max_length=200, blank=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.GENERAL
+    )
+    hs_code = models.CharField(
+        _("HS code"),
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{6,10}$", _("An HS code has 6 to 10 digits."))],
+    )
+    declared_value = models.DecimalField(
+        _("declared value"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    declared_currency = models.CharField(
+        _("declared currency"), max_length=3, choices=Currency.choices, default=Currency.USD
+    )
+    net_weight_g = models.DecimalField(
+        _("net weight (g)"),
+        max_digits=10,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+    )
+    length_mm = models.PositiveIntegerField(
+        _("length (mm)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    width_mm = models.PositiveIntegerField(
+        _("width (mm)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    height_mm = models.PositiveIntegerField(
+        _("height (mm)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    units_per_carton = models.PositiveIntegerField(
+        _("units per carton"), default=1, validators=[MinValueValidator(1)]
+    )
+    carton_length_mm = models.PositiveIntegerField(
+        _("carton length (mm)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    carton_width_mm = models.PositiveIntegerField(
+        _("carton width (mm)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    carton_height_mm = models.PositiveIntegerField(
+        _("carton height (mm)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    barcode = models.CharField(_("barcode"), max_length=64, blank=True)
+    fnsku = models.CharField(_("FNSKU"), max_length=20, blank=True)
+    has_battery = models.BooleanField(_("contains battery"), default=False)
+    is_liquid = models.BooleanField(_("liquid"), default=False)
+    is_powder = models.BooleanField(_("powder"), default=False)
+    is_electrical = models.BooleanField(_("electrical (mains powered)"), default=False)
+    is_fragile = models.BooleanField(_("fragile"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        ordering = ["seller", "code"]
+        constraints = [models.UniqueConstraint(fields=["seller", "code"], name="sku_code_per_seller")]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name_en}"
+
+
+class Certificate(models.Model):
+    """A compliance document of a SKU (PSE, MSDS, CE, UKCA, FDA, other), with its number and expiry."""
+
+    class Kind(models.TextChoices):
+        PSE = "PSE", "PSE"
+        MSDS = "MSDS", "MSDS"
+        CE = "CE", "CE"
+        UKCA = "UKCA", "UKCA"
+        FDA = "FDA", "FDA"
+        OTHER = "OTHER", _("Other")
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="certificates", verbose_name=_("SKU"))
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=80)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="certificates/%Y/%m/", blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+
+    seller_lookup = "sku__seller"
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["sku", "kind", "-expires_on"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.expires_on is None or self.expires_on >= day
+
+
+class DestinationRule(models.Model):
+    """What a SKU needs before it may ship into a destination (SPEC §4), as data ops can extend.
+
+    A rule applies when ``applies_when`` is empty, or when any listed flag of the SKU is set or its
+    category is listed; it is met when any of ``certificates`` is valid, or ``field`` is filled in.
+    """
+
+    destination = models.CharField(
+        _("destination"),
+        max_length=3,
+        help_text=_("Country code (JP, GB, US), EU, or ANY for every destination."),
+    )
+    applies_when = models.JSONField(
+        _("applies when"),
+        default=list,
+        blank=True,
+        help_text=_('SKU flags or categories, e.g. ["has_battery", "is_liquid"].'),
+    )
+    certificates = models.JSONField(_("certificates (any of)"), default=list, blank=True)
+    field = models.CharField(_("required field"), max_length=40, blank=True)
+    requirement = models.CharField(
+        _("requirement"), max_length=200, help_text=_("What the seller reads when it is missing.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("destination rule")
+        verbose_name_plural = _("destination rules")
+        ordering = ["destination", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.destination}: {self.requirement}"
+
+    def clean(self):
+        if bool(self.certificates) == bool(self.field):
+            raise ValidationError(_("Give either certificates or a required field."))
+        unknown = set(self.certificates) - set(Certificate.Kind.values)
+        if unknown:
+            raise ValidationError(
+                {"certificates": _("Unknown certificate kind: %s") % ", ".join(sorted(unknown))}
+            )
+        sku_fields = {f.name for f in Sku._meta.get_fields()} | {"dimensions", "name_ja"}
+        if self.field and self.field not in sku_fields:
+            raise ValidationError({"field": _("Unknown SKU field.")})
+        flags = {"has_battery", "is_liquid", "is_powder", "is_electrical", "is_fragile"} | set(
+            Sku.Category.values
+        )
+        unknown_conditions = set(self.applies_when) - flags
+        if unknown_conditions:
+            raise ValidationError(
+                {"applies_when": _("Unknown flag or category: %s") % ", ".join(sorted(unknown_conditions))}
+            )
+
+
+class InboundOrder(models.Model):
+    """An inbound replenishment order: one seller's stock sent to one warehouse (SPEC §5)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_TRANSIT = "in_transit", _("In transit")
+        EXPORT_CLEARED = "export_cleared", _("Export cleared")
+        IMPORT_CLEARED = "import_cleared", _("Import cleared")
+        RECEIVING = "receiving", _("Receiving")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        ON_HOLD = "on_hold", _("On hold")
+
+    class TradeTerm(models.TextChoices):
+        DDP = "DDP", "DDP"
+        DAP = "DAP", "DDU / DAP"
+        EXW = "EXW", "EXW"
+
+    class Mode(models.TextChoices):
+        AIR_EXPRESS = "air_express", _("Air express")
+        SEA_LCL = "sea_lcl", _("Sea LCL")
+        SEA_FCL = "sea_fcl", _("Sea FCL")
+        COURIER = "courier", _("Courier")
+        RAIL = "rail", _("Rail")
+
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.CASCADE, related_name="inbound_orders", verbose_name=_("seller")
+    )
+    number = models.CharField(_("order number"), max_length=24, unique=True)
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="inbound_orders",
+        verbose_name=_("destination warehouse"),
+    )
+    trade_term = models.CharField(
+        _("trade term"), max_length=3, choices=TradeTerm.choices, default=TradeTerm.DDP
+    )
+    shipping_mode = models.CharField(
+        _("first-leg mode"), max_length=12, choices=Mode.choices, default=Mode.SEA_LCL
+    )
+    insured = models.BooleanField(_("cargo insurance"), default=False)
+    expected_ship_date = models.DateField(_("expected ship date"), null=True, blank=True)
+    expected_arrival_date = models.DateField(_("expected arrival date"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+    held_state = models.CharField(_("state before hold"), max_length=16, choices=State.choices, blank=True)
+    hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=80, blank=True)
+    tracking_number = models.CharField(_("tracking or B/L number"), max_length=80, blank=True)
+    etd = models.DateField(_("ETD"), null=True, blank=True)
+    eta = models.DateField(_("ETA"), null=True, blank=True)
+    export_declaration_no = models.CharField(_("export declaration number"), max_length=80, blank=True)
+    import_declaration_no = models.CharField(_("import declaration number"), max_length=80, blank=True)
+    duties_paid = models.DecimalField(
+        _("duties and taxes paid"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    duties_currency = models.CharField(
+        _("duties currency"), max_length=3, choices=Currency.choices, blank=True
+    )
+    estimate = models.JSONField(_("estimate"), default=dict, blank=True, editable=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("inbound order")
+        verbose_name_plural = _("inbound orders")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InboundCarton(models.Model):
+    """One carton of an order; its id is printed as a barcode on the carton label and scanned at receiving."""
+
+    order = models.ForeignKey(
+        InboundOrder, on_delete=models.CASCADE, related_name="cartons", verbose_name=_("order")
+    )
+    index = models.PositiveIntegerField(_("carton no."))
+    carton_id = models.CharField(_("carton id"), max_length=40, unique=True)
+    length_mm = models.PositiveIntegerField(_("length (mm)"), validators=[MinValueValidator(1)])
+    width_mm = models.PositiveIntegerField(_("width (mm)"), validators=[MinValueValidator(1)])
+    height_mm = models.PositiveIntegerField(_("height (mm)"), validators=[MinValueValidator(1)])
+    gross_weight_kg = models.DecimalField(
+        _("gross weight (kg)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+
+    seller_lookup = "order__seller"
+
+    class Meta:
+        verbose_name = _("carton")
+        verbose_name_plural = _("cartons")
+        ordering = ["order", "index"]
+        constraints = [models.UniqueConstraint(fields=["order", "index"], name="carton_index_per_order")]
+
+    def __str__(self) -> str:
+        return self.carton_id
+
+
+class InboundLine(models.Model):
+    """Units of one SKU in one carton, and what receiving counted."""
+
+    carton = models.ForeignKey(
+        InboundCarton, on_delete=models.CASCADE, related_name="lines", verbose_name=_("carton")
+    )
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="inbound_lines", verbose_name=_("SKU")
+    )
+    units = models.PositiveIntegerField(_("units"), validators=[MinValueValidator(1)])
+    batch_no = models.CharField(_("batch no."), max_length=40, blank=True)
+    received_units = models.PositiveIntegerField(_("received"), null=True, blank=True)
+    damaged_units = models.PositiveIntegerField(_("damaged"), null=True, blank=True)
+
+    seller_lookup = "carton__order__seller"
+
+    class Meta:
+        verbose_name = _("carton line")
+        verbose_name_plural = _("carton lines")
+        ordering = ["carton", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.carton} · {self.sku.code} × {self.units}"
+
+    @property
+    def counted(self) -> bool:
+        return self.received_units is not None
+
+    @property
+    def missing_units(self) -> int:
+        """Units sent but neither received in good order nor damaged (negative: more arrived than sent)."""
+        return self.units - (self.received_units or 0) - (self.damaged_units or 0)
+
+
+class OrderEvent(models.Model):
+    """One step of an order's timeline: who moved it from which state to which, when and why."""
+
+    order = models.ForeignKey(
+        InboundOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+    )
+    from_state = models.CharField(_("from"), max_length=16, choices=InboundOrder.State.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=16, choices=InboundOrder.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
+    actor_role = models.CharField(_("role"), max_length=10)
+    comment = models.TextField(_("comment"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    seller_lookup = "order__seller"
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["order", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.from_state or '—'} → {self.to_state}"
+
+
+class ReceivingDiscrepancy(models.Model):
+    """A difference found at receiving (over, short, damaged): shown to the seller, feeds disputes (§10)."""
+
+    class Kind(models.TextChoices):
+        OVER = "over", _("Over")
+        SHORT = "short", _("Short")
+        DAMAGED = "damaged", _("Damaged")
+
+    order = models.ForeignKey(
+        InboundOrder, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("order")
+    )
+    line = models.ForeignKey(
+        InboundLine, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("carton line")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    units = models.PositiveIntegerField(_("units"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    seller_lookup = "order__seller"
+
+    class Meta:
+        verbose_name = _("receiving discrepancy")
+        verbose_name_plural = _("receiving discrepancies")
+        ordering = ["order", "line", "kind"]
+        constraints = [models.UniqueConstraint(fields=["line", "kind"], name="one_discrepancy_per_line_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.line.sku.code}: {self.kind} {self.units}"
+
+
+class StockLevel(models.Model):
+    """Available units of a SKU in a warehouse; received units are added when an order completes."""
+
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("seller")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("warehouse")
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("SKU"))
+    available_units = models.IntegerField(_("available units"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        ordering = ["seller", "warehouse", "sku"]
+        constraints = [models.UniqueConstraint(fields=["warehouse", "sku"], name="one_stock_level_per_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku.code} @ {self.warehouse.code}: {self.available_units}"

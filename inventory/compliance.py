@@ -1,0 +1,65 @@
+"""Destination compliance (SPEC §4): which requirements a SKU misses before it may ship into a destination.
+
+The rules are ``DestinationRule`` rows (seeded from the SPEC table, extended by ops), not code branches.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from inventory.models import DestinationRule, Sku
+
+DESTINATIONS = ("JP", "EU", "GB", "US")
+FLAGS = ("has_battery", "is_liquid", "is_powder", "is_electrical", "is_fragile")
+
+
+@dataclass(frozen=True)
+class Missing:
+    destination: str
+    requirement: str
+
+
+def field_present(sku: Sku, field: str) -> bool:
+    if field == "dimensions":
+        return all((sku.length_mm, sku.width_mm, sku.height_mm))
+    value = getattr(sku, field, None)
+    if field in ("declared_value", "net_weight_g"):
+        return value is not None and value > 0
+    return bool(value)
+
+
+def rule_applies(rule: DestinationRule, sku: Sku) -> bool:
+    if not rule.applies_when:
+        return True
+    return any(getattr(sku, flag) if flag in FLAGS else sku.category == flag for flag in rule.applies_when)
+
+
+def rule_met(rule: DestinationRule, sku: Sku, certificates: Iterable, today: date) -> bool:
+    if rule.field:
+        return field_present(sku, rule.field)
+    return any(c.kind in rule.certificates and c.is_valid_on(today) for c in certificates)
+
+
+def active_rules() -> list[DestinationRule]:
+    return list(DestinationRule.objects.filter(active=True))
+
+
+def missing_for(sku: Sku, destination: str, *, rules: list[DestinationRule], today: date) -> list[Missing]:
+    """What ``sku`` lacks for ``destination`` (rules of that destination and of ANY), in rule order."""
+    certificates = list(sku.certificates.all())  # prefetched by callers that check many SKUs
+    return [
+        Missing(destination, rule.requirement)
+        for rule in rules
+        if rule.destination in (destination, "ANY")
+        and rule_applies(rule, sku)
+        and not rule_met(rule, sku, certificates, today)
+    ]
+
+
+def readiness(
+    sku: Sku, *, rules: list[DestinationRule], today: date, destinations: Iterable[str] = DESTINATIONS
+) -> dict[str, list[Missing]]:
+    """Per destination, what is missing ([] means ready)."""
+    return {
+        destination: missing_for(sku, destination, rules=rules, today=today) for destination in destinations
+    }

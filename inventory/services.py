@@ -1,0 +1,269 @@
+"""Inbound order services: create, submit, advance, receive, complete (SPEC §5). Every state change of
+an order goes through here, inside a transaction, and leaves an ``OrderEvent``."""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory import workflow
+from inventory.compliance import active_rules, missing_for
+from inventory.estimate import estimate_order
+from inventory.models import (
+    InboundCarton,
+    InboundLine,
+    InboundOrder,
+    OrderEvent,
+    ReceivingDiscrepancy,
+    Sku,
+    StockLevel,
+    Warehouse,
+    destination_of,
+)
+from portal.emails import send_templated_email
+from portal.models import Seller, SellerUser
+
+S = InboundOrder.State
+# What ops may record at each step (and nothing else).
+STEP_FIELDS = {
+    S.IN_TRANSIT: ("carrier", "tracking_number", "etd", "eta"),
+    S.EXPORT_CLEARED: ("export_declaration_no",),
+    S.IMPORT_CLEARED: ("import_declaration_no", "duties_paid", "duties_currency"),
+    S.ON_HOLD: ("hold_reason",),
+}
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: Sku
+    units: int
+    batch_no: str = ""
+
+
+@dataclass(frozen=True)
+class CartonInput:
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    gross_weight_kg: object
+    lines: tuple[LineInput, ...] = field(default_factory=tuple)
+
+
+def new_order_number(now) -> str:
+    return f"IB{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def create_order(
+    *, seller: Seller, user, warehouse: Warehouse, cartons: list[CartonInput], now=None, **fields
+) -> InboundOrder:
+    """A draft order with its cartons; every SKU must be the seller's own."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = InboundOrder.objects.create(
+            seller=seller, warehouse=warehouse, created_by=user, number=new_order_number(now), **fields
+        )
+        replace_cartons(order=order, cartons=cartons)
+        OrderEvent.objects.create(
+            order=order, to_state=S.DRAFT, actor=user, actor_role=workflow.SELLER, at=now
+        )
+    return order
+
+
+def replace_cartons(*, order: InboundOrder, cartons: list[CartonInput]) -> None:
+    if order.state != S.DRAFT:
+        raise ValidationError(_("Only a draft order's cartons can change."))
+    for carton in cartons:
+        for line in carton.lines:
+            if line.sku.seller_id != order.seller_id:
+                raise ValidationError(_("SKU %(sku)s is not yours.") % {"sku": line.sku.code})
+    order.cartons.all().delete()
+    for index, carton in enumerate(cartons, start=1):
+        row = InboundCarton.objects.create(
+            order=order,
+            index=index,
+            carton_id=f"{order.number}-C{index:03d}",
+            length_mm=carton.length_mm,
+            width_mm=carton.width_mm,
+            height_mm=carton.height_mm,
+            gross_weight_kg=carton.gross_weight_kg,
+        )
+        InboundLine.objects.bulk_create(
+            InboundLine(carton=row, sku=line.sku, units=line.units, batch_no=line.batch_no)
+            for line in carton.lines
+        )
+
+
+def submission_problems(order: InboundOrder, *, today) -> list[str]:
+    """Why the order cannot be submitted: cartons without goods, and each SKU's missing compliance items."""
+    problems = []
+    cartons = list(order.cartons.prefetch_related("lines__sku__certificates"))
+    if not cartons:
+        problems.append(_("The order has no cartons."))
+    destination = destination_of(order.warehouse.country)
+    rules = active_rules()
+    checked: set[int] = set()
+    for carton in cartons:
+        lines = list(carton.lines.all())
+        if not lines:
+            problems.append(_("Carton %(n)d holds no SKU.") % {"n": carton.index})
+        for line in lines:
+            if line.sku_id in checked:
+                continue
+            checked.add(line.sku_id)
+            for missing in missing_for(line.sku, destination, rules=rules, today=today):
+                problems.append(
+                    _("SKU %(sku)s lacks %(what)s for %(destination)s.")
+                    % {"sku": line.sku.code, "what": missing.requirement, "destination": destination}
+                )
+    return problems
+
+
+def submit_order(*, order: InboundOrder, user, now=None) -> InboundOrder:
+    """Validate compliance and cartons, keep the estimate, and move the draft to submitted."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = InboundOrder.objects.select_for_update().get(pk=order.pk)
+        workflow.find_transition(order, S.SUBMITTED, workflow.SELLER)
+        problems = submission_problems(order, today=timezone.localdate(now))
+        if problems:
+            raise ValidationError(problems)
+        order.estimate = estimate_order(order, today=timezone.localdate(now))
+        order.save(update_fields=["estimate", "updated_at"])
+        return _move(order, S.SUBMITTED, user=user, role=workflow.SELLER, now=now)
+
+
+def advance_order(
+    *, order: InboundOrder, target: str, user, role: str, comment: str = "", data=None, now=None
+) -> InboundOrder:
+    """Any other step: cancel (seller), ops steps with what they record, hold and release, completion."""
+    now = now or timezone.now()
+    data = dict(data or {})
+    with transaction.atomic():
+        order = InboundOrder.objects.select_for_update().get(pk=order.pk)
+        transition = workflow.find_transition(order, target, role)
+        if target == S.SUBMITTED:
+            raise workflow.TransitionError("Use submit_order: submission checks compliance first.")
+        allowed = STEP_FIELDS.get(target, ())
+        unexpected = set(data) - set(allowed)
+        if unexpected:
+            raise ValidationError(
+                _("Not recorded at this step: %(fields)s") % {"fields": ", ".join(sorted(unexpected))}
+            )
+        for name, value in data.items():
+            setattr(order, name, value)
+        missing = [name for name in transition.requires if not getattr(order, name)]
+        if missing:
+            labels = ", ".join(str(InboundOrder._meta.get_field(name).verbose_name) for name in missing)
+            raise ValidationError(_("Record %(fields)s first.") % {"fields": labels})
+        if target == S.ON_HOLD:
+            order.held_state = order.state
+        elif order.state == S.ON_HOLD:
+            order.held_state, order.hold_reason = "", ""
+        if target == S.COMPLETED:
+            _complete(order)
+        order.save()
+        return _move(
+            order,
+            target,
+            user=user,
+            role=role,
+            now=now,
+            comment=comment,
+            data={k: str(v) for k, v in data.items()},
+        )
+
+
+def record_receiving(
+    *, order: InboundOrder, carton_id: str, counts: dict[int, tuple[int, int]], user, now=None
+) -> InboundCarton:
+    """Ops count a scanned carton: per line, units received in good order and units damaged."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = InboundOrder.objects.select_for_update().get(pk=order.pk)
+        if order.state != S.RECEIVING:
+            raise ValidationError(_("Cartons are counted while the order is receiving."))
+        try:
+            carton = order.cartons.get(carton_id=carton_id.strip())
+        except InboundCarton.DoesNotExist as exc:
+            raise ValidationError(
+                _("Carton %(id)s is not part of order %(order)s.") % {"id": carton_id, "order": order.number}
+            ) from exc
+        lines = {line.pk: line for line in carton.lines.all()}
+        if set(counts) != set(lines):
+            raise ValidationError(_("Count every line of carton %(id)s.") % {"id": carton.carton_id})
+        for pk, (received, damaged) in counts.items():
+            if received < 0 or damaged < 0:
+                raise ValidationError(_("Counts cannot be negative."))
+            line = lines[pk]
+            line.received_units, line.damaged_units = received, damaged
+            line.save(update_fields=["received_units", "damaged_units"])
+        carton.received_at = now
+        carton.save(update_fields=["received_at"])
+    return carton
+
+
+def _complete(order: InboundOrder) -> None:
+    """Received units become available stock; every difference is recorded as a discrepancy."""
+    lines = list(InboundLine.objects.filter(carton__order=order).select_related("sku"))
+    uncounted = [line for line in lines if not line.counted]
+    if uncounted:
+        cartons = sorted({line.carton.carton_id for line in uncounted})
+        raise ValidationError(_("Count these cartons first: %(cartons)s") % {"cartons": ", ".join(cartons)})
+    for line in lines:
+        level, _created = StockLevel.objects.get_or_create(
+            seller=order.seller, warehouse=order.warehouse, sku=line.sku
+        )
+        StockLevel.objects.filter(pk=level.pk).update(
+            available_units=F("available_units") + line.received_units
+        )
+        differences = {
+            ReceivingDiscrepancy.Kind.DAMAGED: line.damaged_units or 0,
+            ReceivingDiscrepancy.Kind.SHORT: max(0, line.missing_units),
+            ReceivingDiscrepancy.Kind.OVER: max(0, -line.missing_units),
+        }
+        for kind, units in differences.items():
+            if units:
+                ReceivingDiscrepancy.objects.create(order=order, line=line, kind=kind, units=units)
+
+
+def _move(
+    order: InboundOrder, target: str, *, user, role: str, now, comment: str = "", data=None
+) -> InboundOrder:
+    source = order.state
+    order.state = target
+    order.save(update_fields=["state", "updated_at"])
+    event = OrderEvent.objects.create(
+        order=order,
+        from_state=source,
+        to_state=target,
+        actor=user,
+        actor_role=role,
+        comment=comment,
+        data=data or {},
+        at=now,
+    )
+    notify_seller(order=order, event=event)
+    return order
+
+
+def notify_seller(*, order: InboundOrder, event: OrderEvent) -> None:
+    recipients = list(
+        SellerUser.objects.filter(seller=order.seller, user__is_active=True)
+        .exclude(role=SellerUser.Role.FINANCE)
+        .values_list("user__email", flat=True)
+    )
+    if recipients:
+        send_templated_email(
+            to=recipients,
+            template="order_event",
+            language=order.seller.language,
+            context={
+                "order": order,
+                "event": event,
+                "discrepancies": list(order.discrepancies.select_related("line__sku")),
+            },
+        )
