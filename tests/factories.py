@@ -1,6 +1,7 @@
 """factory_boy factories shared by the tests."""
 
 from datetime import date
+from decimal import Decimal
 
 import factory
 
@@ -112,10 +113,74 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
+    from inventory.models import Certificate, InboundCarton, InboundOrder, Sku
     from tariffs.models import RateCard
 
     return {
+        Sku: lambda seller: SkuFactory(seller=seller),
+        Certificate: lambda seller: CertificateFactory(sku=SkuFactory(seller=seller)),
+        InboundOrder: lambda seller: InboundOrderFactory(seller=seller),
+        InboundCarton: lambda seller: InboundOrderFactory(seller=seller).cartons.get(),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
         RateCard: lambda seller: rate_card_of(seller),
     }
+
+
+class SkuFactory(factory.django.DjangoModelFactory):
+    """A SKU complete for every destination's ANY rules (HS code, value, weight, dimensions)."""
+
+    class Meta:
+        model = "inventory.Sku"
+
+    seller = factory.SubFactory(SellerFactory)
+    code = factory.Sequence(lambda n: f"SKU-{n:04d}")
+    name_zh = factory.Sequence(lambda n: f"收纳盒 {n}")
+    name_en = factory.Sequence(lambda n: f"Storage box {n}")
+    name_ja = factory.Sequence(lambda n: f"収納ボックス {n}")
+    hs_code = "392490"
+    declared_value = Decimal("12.50")
+    declared_currency = "USD"
+    net_weight_g = Decimal("350")
+    length_mm, width_mm, height_mm = 300, 200, 100
+    units_per_carton = 20
+    carton_length_mm, carton_width_mm, carton_height_mm = 600, 400, 420
+
+
+class CertificateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.Certificate"
+
+    sku = factory.SubFactory(SkuFactory)
+    kind = "PSE"
+    number = factory.Sequence(lambda n: f"PSE-{n:06d}")
+    expires_on = date(2030, 12, 31)
+
+
+class InboundOrderFactory(factory.django.DjangoModelFactory):
+    """A draft order of one carton holding 20 units of one of the seller's SKUs."""
+
+    class Meta:
+        model = "inventory.InboundOrder"
+        skip_postgeneration_save = True
+
+    seller = factory.SubFactory(SellerFactory)
+    warehouse = factory.SubFactory(WarehouseFactory)
+    number = factory.Sequence(lambda n: f"IB-TEST-{n:05d}")
+
+    @factory.post_generation
+    def cartons(obj, create, extracted, **kwargs):
+        if not create or extracted == 0:
+            return
+        from inventory.models import InboundCarton, InboundLine
+
+        carton = InboundCarton.objects.create(
+            order=obj,
+            index=1,
+            carton_id=f"{obj.number}-C001",
+            length_mm=600,
+            width_mm=400,
+            height_mm=420,
+            gross_weight_kg=Decimal("8.50"),
+        )
+        InboundLine.objects.create(carton=carton, sku=SkuFactory(seller=obj.seller), units=20, batch_no="B1")

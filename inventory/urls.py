@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+app_name = "inventory"
+urlpatterns = [
+    path("skus/", include("inventory.sku_urls")),
+    path("inbound/", include("inventory.order_urls")),
+]
