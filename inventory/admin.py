@@ -1,8 +1,28 @@
-"""Admin for operators, warehouses and service lines."""
+"""Admin for operators, warehouses, SKUs and inbound orders: ops advance orders and record receiving."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Operator, ServiceLine, Warehouse
+from inventory import services, workflow
+from inventory.models import (
+    Certificate,
+    DestinationRule,
+    InboundCarton,
+    InboundOrder,
+    Operator,
+    OrderEvent,
+    ReceivingDiscrepancy,
+    ServiceLine,
+    Sku,
+    StockLevel,
+    Warehouse,
+)
+from portal.choices import Currency
 
 
 @admin.register(Operator)
@@ -31,3 +51,276 @@ class ServiceLineAdmin(admin.ModelAdmin):
     list_filter = ["warehouse"]
     search_fields = ["code", "name", "warehouse__code"]
     list_select_related = ["warehouse"]
+
+
+class CertificateInline(admin.TabularInline):
+    model = Certificate
+    extra = 0
+    fields = ["kind", "number", "expires_on", "file"]
+
+
+@admin.register(Sku)
+class SkuAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "seller", "category", "hs_code", "declared_value", "declared_currency"]
+    list_filter = ["category", "has_battery", "is_liquid", "is_powder", "is_electrical", "seller"]
+    search_fields = ["code", "name_zh", "name_en", "name_ja", "barcode", "fnsku", "seller__code"]
+    list_select_related = ["seller"]
+    inlines = [CertificateInline]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["sku", "kind", "number", "expires_on", "uploaded_at"]
+    list_filter = ["kind", ("expires_on", admin.DateFieldListFilter)]
+    search_fields = ["number", "sku__code", "sku__seller__code"]
+    list_select_related = ["sku"]
+
+
+@admin.register(DestinationRule)
+class DestinationRuleAdmin(admin.ModelAdmin):
+    list_display = ["destination", "requirement", "applies_when", "certificates", "field", "active"]
+    list_filter = ["destination", "active"]
+    search_fields = ["requirement"]
+
+
+class CartonInline(admin.TabularInline):
+    model = InboundCarton
+    extra = 0
+    fields = ["carton_id", "length_mm", "width_mm", "height_mm", "gross_weight_kg", "received_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    fields = ["at", "from_state", "to_state", "actor", "actor_role", "comment", "data"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AdvanceForm(forms.Form):
+    """Ops move an order one step and record what that step needs (SPEC §5)."""
+
+    target = forms.ChoiceField(label=_("Move to"))
+    carrier = forms.CharField(label=_("carrier"), required=False)
+    tracking_number = forms.CharField(label=_("tracking or B/L number"), required=False)
+    etd = forms.DateField(label=_("ETD"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    eta = forms.DateField(label=_("ETA"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    export_declaration_no = forms.CharField(label=_("export declaration number"), required=False)
+    import_declaration_no = forms.CharField(label=_("import declaration number"), required=False)
+    duties_paid = forms.DecimalField(
+        label=_("duties and taxes paid"), required=False, max_digits=14, decimal_places=2, min_value=0
+    )
+    duties_currency = forms.ChoiceField(
+        label=_("duties currency"), required=False, choices=[("", "—"), *Currency.choices]
+    )
+    hold_reason = forms.CharField(label=_("hold reason"), required=False)
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = [
+            (state, InboundOrder.State(state).label) for state in workflow.next_states(order, workflow.OPS)
+        ]
+
+    def step_data(self) -> dict:
+        fields = services.STEP_FIELDS.get(self.cleaned_data["target"], ())
+        return {
+            name: self.cleaned_data[name] for name in fields if self.cleaned_data.get(name) not in (None, "")
+        }
+
+
+@admin.register(InboundOrder)
+class InboundOrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "seller",
+        "warehouse",
+        "state",
+        "shipping_mode",
+        "trade_term",
+        "eta",
+        "created_at",
+    ]
+    list_filter = ["state", "warehouse", "shipping_mode", "trade_term"]
+    search_fields = ["number", "tracking_number", "seller__code", "seller__name", "cartons__carton_id"]
+    list_select_related = ["seller", "warehouse"]
+    readonly_fields = [
+        "number",
+        "seller",
+        "warehouse",
+        "state",
+        "held_state",
+        "hold_reason",
+        "carrier",
+        "tracking_number",
+        "etd",
+        "eta",
+        "export_declaration_no",
+        "import_declaration_no",
+        "duties_paid",
+        "duties_currency",
+        "estimate",
+        "created_by",
+        "created_at",
+        "trade_term",
+        "shipping_mode",
+        "insured",
+        "expected_ship_date",
+        "expected_arrival_date",
+    ]
+    fields = readonly_fields + ["notes"]
+    inlines = [CartonInline, EventInline]
+    actions = ["start_receiving"]
+
+    def has_add_permission(self, request):
+        return False  # sellers create orders in the portal
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/advance/",
+                self.admin_site.admin_view(self.advance_view),
+                name="inventory_order_advance",
+            ),
+            path(
+                "<int:pk>/receive/",
+                self.admin_site.admin_view(self.receive_view),
+                name="inventory_order_receive",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "advance_url": reverse("admin:inventory_order_advance", args=[object_id]),
+            "receive_url": reverse("admin:inventory_order_receive", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _order(self, request, pk) -> InboundOrder:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(InboundOrder.objects.select_related("seller", "warehouse"), pk=pk)
+
+    def advance_view(self, request, pk):
+        order = self._order(request, pk)
+        form = AdvanceForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.advance_order(
+                    order=order,
+                    target=form.cleaned_data["target"],
+                    user=request.user,
+                    role=workflow.OPS,
+                    comment=form.cleaned_data["comment"],
+                    data=form.step_data(),
+                )
+            except (workflow.TransitionError, ValidationError) as exc:
+                form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
+            else:
+                self.message_user(
+                    request,
+                    _("%(number)s is now “%(state)s”.")
+                    % {
+                        "number": order.number,
+                        "state": InboundOrder.State(form.cleaned_data["target"]).label,
+                    },
+                )
+                return redirect("admin:inventory_inboundorder_change", order.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "form": form,
+            "title": _("Advance %(number)s") % {"number": order.number},
+        }
+        return TemplateResponse(request, "admin/inventory/inboundorder/advance.html", context)
+
+    def receive_view(self, request, pk):
+        """Scan a carton id, then record received and damaged units per line."""
+        order = self._order(request, pk)
+        carton_id = (request.POST.get("carton_id") or request.GET.get("carton_id") or "").strip()
+        carton = (
+            order.cartons.filter(carton_id=carton_id).prefetch_related("lines__sku").first()
+            if carton_id
+            else None
+        )
+        errors = []
+        if carton_id and carton is None:
+            errors.append(_("Carton %(id)s is not part of this order.") % {"id": carton_id})
+        if request.method == "POST" and carton is not None and "record" in request.POST:
+            try:
+                counts = {
+                    line.pk: (
+                        int(request.POST[f"received_{line.pk}"]),
+                        int(request.POST.get(f"damaged_{line.pk}") or 0),
+                    )
+                    for line in carton.lines.all()
+                }
+                services.record_receiving(
+                    order=order, carton_id=carton.carton_id, counts=counts, user=request.user
+                )
+            except (KeyError, ValueError):
+                errors.append(_("Enter whole numbers for every line."))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                self.message_user(request, _("Carton %(id)s counted.") % {"id": carton.carton_id})
+                return redirect("admin:inventory_order_receive", order.pk)
+        cartons = order.cartons.prefetch_related("lines__sku")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "carton": carton,
+            "cartons": cartons,
+            "errors": errors,
+            "title": _("Receiving %(number)s") % {"number": order.number},
+        }
+        return TemplateResponse(request, "admin/inventory/inboundorder/receive.html", context)
+
+    @admin.action(description=_("Start receiving (import cleared orders)"), permissions=["change"])
+    def start_receiving(self, request, queryset):
+        moved = 0
+        for order in queryset.filter(state=InboundOrder.State.IMPORT_CLEARED):
+            services.advance_order(
+                order=order, target=InboundOrder.State.RECEIVING, user=request.user, role=workflow.OPS
+            )
+            moved += 1
+        self.message_user(request, _("%(count)d orders are receiving.") % {"count": moved})
+
+
+@admin.register(ReceivingDiscrepancy)
+class ReceivingDiscrepancyAdmin(admin.ModelAdmin):
+    list_display = ["order", "line", "kind", "units", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["order__number", "line__sku__code"]
+    list_select_related = ["order", "line__sku"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    list_display = ["sku", "seller", "warehouse", "available_units", "updated_at"]
+    list_filter = ["warehouse"]
+    search_fields = ["sku__code", "seller__code"]
+    list_select_related = ["sku", "seller", "warehouse"]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ["order", "from_state", "to_state", "actor", "actor_role", "at"]
+    list_filter = ["to_state", "actor_role"]
+    search_fields = ["order__number", "comment"]
+    list_select_related = ["order", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the timeline is append-only

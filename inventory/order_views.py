@@ -1,9 +1,261 @@
-"""Seller pages of inbound replenishment orders (SPEC §5, §13)."""
+"""Seller pages of inbound replenishment orders (SPEC §5, §13): list, create and edit a draft, submit,
+cancel, follow the timeline and receiving result, download the documents."""
 
-from django.views.generic import TemplateView
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+from django_tables2 import RequestConfig
 
-from portal.tenancy import SellerViewMixin
+from inventory import services, workflow
+from inventory.models import InboundOrder, Sku, Warehouse
+from inventory.order_forms import CartonGroupFormSet, OrderForm
+from inventory.order_tables import OrderFilter, OrderTable
+from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
+from tariffs.models import Contract
+
+S = InboundOrder.State
+
+
+def seller_orders(seller):
+    return scope(InboundOrder.objects.select_related("warehouse"), seller)
 
 
 class OrderListView(SellerViewMixin, TemplateView):
     template_name = "inventory/order_list.html"
+
+    def get_context_data(self, **kwargs):
+        orders = seller_orders(self.seller).annotate(
+            carton_count=Count("cartons", distinct=True), unit_count=Sum("cartons__lines__units")
+        )
+        order_filter = OrderFilter(self.request.GET, queryset=orders)
+        order_filter.form.fields["warehouse"].queryset = Warehouse.objects.filter(
+            pk__in=seller_orders(self.seller).values("warehouse")
+        )
+        table = OrderTable(order_filter.qs)
+        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        counts = dict(seller_orders(self.seller).values_list("state").annotate(n=Count("id")))
+        return super().get_context_data(
+            table=table, filter=order_filter, counts=counts, states=InboundOrder.State.choices, **kwargs
+        )
+
+
+class OrderFormMixin(SellerViewMixin):
+    """Create or edit a draft: the order's fields and its carton groups."""
+
+    template_name = "inventory/order_form.html"
+
+    def warehouses(self):
+        contracted = Contract.objects.filter(seller=self.seller).values("service_line__warehouse")
+        return Warehouse.objects.filter(pk__in=contracted)
+
+    def skus(self):
+        return scope(Sku.objects.all(), self.seller).order_by("code")
+
+    def forms(self, data=None, instance=None, initial_groups=None):
+        form = OrderForm(data, instance=instance, warehouses=self.warehouses(), prefix="order")
+        formset = CartonGroupFormSet(
+            data, prefix="cartons", initial=initial_groups, form_kwargs={"skus": self.skus()}
+        )
+        return form, formset
+
+    def render_forms(self, form, formset, status=200, order=None):
+        sku_defaults = {
+            str(sku.pk): {
+                "units_per_carton": sku.units_per_carton,
+                "length_mm": sku.carton_length_mm,
+                "width_mm": sku.carton_width_mm,
+                "height_mm": sku.carton_height_mm,
+            }
+            for sku in self.skus()
+        }
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "formset": formset, "order": order, "sku_defaults": sku_defaults},
+            status=status,
+        )
+
+    @staticmethod
+    def carton_inputs(formset) -> list[services.CartonInput]:
+        cartons = []
+        for data in formset.cleaned_data:
+            if not data:
+                continue
+            carton = services.CartonInput(
+                length_mm=data["length_mm"],
+                width_mm=data["width_mm"],
+                height_mm=data["height_mm"],
+                gross_weight_kg=data["gross_weight_kg"],
+                lines=(
+                    services.LineInput(
+                        sku=data["sku"], units=data["units_per_carton"], batch_no=data["batch_no"]
+                    ),
+                ),
+            )
+            cartons.extend([carton] * data["cartons"])
+        return cartons
+
+
+class OrderCreateView(OrderFormMixin, View):
+    def get(self, request):
+        return self.render_forms(*self.forms())
+
+    def post(self, request):
+        form, formset = self.forms(request.POST)
+        if not (form.is_valid() and formset.is_valid()):
+            return self.render_forms(form, formset, status=400)
+        fields = {name: form.cleaned_data[name] for name in OrderForm.Meta.fields if name != "warehouse"}
+        try:
+            order = services.create_order(
+                seller=self.seller,
+                user=request.user,
+                warehouse=form.cleaned_data["warehouse"],
+                cartons=self.carton_inputs(formset),
+                **fields,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.render_forms(form, formset, status=400)
+        messages.success(
+            request, _("Draft %(number)s saved. Check it, then submit it.") % {"number": order.number}
+        )
+        return redirect("inventory:order-detail", pk=order.pk)
+
+
+class OrderEditView(SellerObjectMixin, OrderFormMixin, View):
+    scoped_model = InboundOrder
+
+    def groups_of(self, order):
+        groups = []
+        for carton in order.cartons.prefetch_related("lines"):
+            line = carton.lines.first()
+            if line is None:
+                continue
+            key = {
+                "sku": line.sku_id,
+                "units_per_carton": line.units,
+                "length_mm": carton.length_mm,
+                "width_mm": carton.width_mm,
+                "height_mm": carton.height_mm,
+                "gross_weight_kg": carton.gross_weight_kg,
+                "batch_no": line.batch_no,
+            }
+            if groups and all(groups[-1][k] == v for k, v in key.items()):
+                groups[-1]["cartons"] += 1
+            else:
+                groups.append({**key, "cartons": 1})
+        return groups
+
+    def get(self, request, pk):
+        order = self.get_scoped_object(pk=pk, state=S.DRAFT)
+        form, formset = self.forms(instance=order, initial_groups=self.groups_of(order))
+        return self.render_forms(form, formset, order=order)
+
+    def post(self, request, pk):
+        order = self.get_scoped_object(pk=pk, state=S.DRAFT)
+        form, formset = self.forms(request.POST, instance=order)
+        if not (form.is_valid() and formset.is_valid()):
+            return self.render_forms(form, formset, status=400, order=order)
+        with transaction.atomic():
+            form.save()
+            services.replace_cartons(order=order, cartons=self.carton_inputs(formset))
+        messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
+        return redirect("inventory:order-detail", pk=order.pk)
+
+
+class OrderDetailView(SellerObjectMixin, DetailView):
+    scoped_model = InboundOrder
+    template_name = "inventory/order_detail.html"
+    context_object_name = "order"
+
+    def get_context_data(self, **kwargs):
+        order = self.object
+        cartons = list(order.cartons.prefetch_related("lines__sku"))
+        lines = [line for carton in cartons for line in carton.lines.all()]
+        steps = [(state, InboundOrder.State(state).label) for state in workflow.MAIN_PATH]
+        current = workflow.step_index(order.held_state if order.state == S.ON_HOLD else order.state)
+        return super().get_context_data(
+            cartons=cartons,
+            steps=steps,
+            current_step=current,
+            events=order.events.select_related("actor"),
+            discrepancies=order.discrepancies.select_related("line__sku", "line__carton"),
+            totals={
+                "cartons": len(cartons),
+                "units": sum(line.units for line in lines),
+                "received": sum(line.received_units or 0 for line in lines),
+            },
+            can_submit=order.state == S.DRAFT,
+            can_cancel=S.CANCELLED in workflow.next_states(order, workflow.SELLER),
+            documents_ready=order.state not in (S.DRAFT, S.CANCELLED),
+            isf_reminder=order.warehouse.country == "US",
+            **kwargs,
+        )
+
+
+class OrderSubmitView(SellerObjectMixin, View):
+    scoped_model = InboundOrder
+
+    def post(self, request, pk):
+        order = self.get_scoped_object(pk=pk)
+        try:
+            services.submit_order(order=order, user=request.user)
+        except workflow.TransitionError as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Order %(number)s submitted.") % {"number": order.number})
+        return redirect("inventory:order-detail", pk=order.pk)
+
+
+class OrderCancelView(SellerObjectMixin, View):
+    scoped_model = InboundOrder
+
+    def post(self, request, pk):
+        order = self.get_scoped_object(pk=pk)
+        try:
+            services.advance_order(
+                order=order,
+                target=S.CANCELLED,
+                user=request.user,
+                role=workflow.SELLER,
+                comment=request.POST.get("comment", ""),
+            )
+        except (workflow.TransitionError, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Order %(number)s cancelled.") % {"number": order.number})
+        return redirect("inventory:order-detail", pk=order.pk)
+
+
+DOCUMENTS = {
+    "packing-list": ("packing_list_pdf", "packing-list"),
+    "labels": ("carton_labels_pdf", "carton-labels"),
+    "commercial-invoice": ("commercial_invoice_pdf", "commercial-invoice"),
+}
+
+
+class OrderDocumentView(SellerObjectMixin, View):
+    """The order's PDFs (packing list, carton labels, commercial invoice draft), once it is submitted."""
+
+    scoped_model = InboundOrder
+
+    def get(self, request, pk, document):
+        from inventory import documents  # WeasyPrint loads on first use only
+
+        order = self.get_scoped_object(pk=pk)
+        if document not in DOCUMENTS or order.state in (S.DRAFT, S.CANCELLED):
+            raise Http404("No such document for this order.")
+        function, name = DOCUMENTS[document]
+        pdf = getattr(documents, function)(order)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{order.number}-{name}.pdf"'
+        return response

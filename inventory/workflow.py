@@ -59,7 +59,7 @@ def find_transition(order: InboundOrder, target: str, actor: str) -> Transition:
                     f"Only {who} can move an order from “{S(source).label}” to “{S(target).label}”."
                 )
             return transition
-    allowed = [S(t.target).label for t in TRANSITIONS if t.source == source and t.actor == actor]
+    allowed = [str(S(t.target).label) for t in TRANSITIONS if t.source == source and t.actor == actor]
     hint = f" Next possible: {', '.join(allowed)}." if allowed else ""
     raise TransitionError(f"An order cannot go from “{S(source).label}” to “{S(target).label}”.{hint}")
 

@@ -119,7 +119,7 @@ def scoped_factories():
     return {
         Sku: lambda seller: SkuFactory(seller=seller),
         Certificate: lambda seller: CertificateFactory(sku=SkuFactory(seller=seller)),
-        InboundOrder: lambda seller: InboundOrderFactory(seller=seller),
+        InboundOrder: lambda seller: InboundOrderFactory(seller=seller, state="submitted"),
         InboundCarton: lambda seller: InboundOrderFactory(seller=seller).cartons.get(),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
