@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -24,6 +25,7 @@ from .forms import (
     RegistrationForm,
 )
 from .models import Invitation, SellerUser
+from .selectors import inventory_summary
 from .tables import InvitationTable, MemberTable
 from .tenancy import SellerObjectMixin, SellerViewMixin
 
@@ -47,6 +49,7 @@ class DashboardView(SellerViewMixin, TemplateView):
             seller=self.seller,
             member_count=members.filter(user__is_active=True).count(),
             pending_invitations=self.seller.invitations.filter(status=Invitation.Status.PENDING).count(),
+            **inventory_summary(self.seller, today=timezone.localdate()),
         )
         return context
 

@@ -213,3 +213,25 @@ def test_members_table_filters_by_role_and_search(owner_client, owner):
     assert [row.record.user.email for row in by_role.rows] == ["cashier@example.com"]
     by_search = owner_client.get(reverse("portal:account"), {"q": "pack"}).context["members"]
     assert [row.record.user.email for row in by_search.rows] == ["packer@example.com"]
+
+
+@pytest.mark.django_db
+def test_dashboard_counts_open_orders_blocked_skus_and_expiring_certificates(owner_client, owner, other_owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import CertificateFactory, InboundOrderFactory, SkuFactory
+
+    today = timezone.localdate()
+    InboundOrderFactory(seller=owner.seller, state="in_transit")
+    InboundOrderFactory(seller=owner.seller, state="completed")
+    InboundOrderFactory(seller=other_owner.seller, state="in_transit")
+    kettle = SkuFactory(seller=owner.seller, is_electrical=True)
+    CertificateFactory(sku=kettle, kind="CE", expires_on=today + timedelta(days=10))
+    context = owner_client.get(reverse("portal:dashboard")).context
+    assert [(state, n) for _, state, n in context["open_orders"]] == [("in_transit", 1)]
+    # 3 SKUs (2 from the orders' factories + the kettle): the kettle lacks PSE for JP; GB/US need nothing more.
+    assert context["sku_count"] == 3
+    assert context["blocked_by_destination"] == {"JP": 1, "EU": 2, "GB": 2, "US": 0}
+    assert [c.sku for c in context["expiring_certificates"]] == [kettle]
