@@ -2,12 +2,13 @@
 cancel, follow the timeline and receiving result, download the documents."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_tables2 import RequestConfig
@@ -184,7 +185,11 @@ class OrderDetailView(SellerObjectMixin, DetailView):
             cartons=cartons,
             steps=steps,
             current_step=current,
-            events=order.events.select_related("actor"),
+            events=[(event, labeled_details(event.data)) for event in order.events.select_related("actor")],
+            estimate_fees=[
+                (ESTIMATE_LABELS.get(fee["label"], fee["label"]), fee)
+                for fee in order.estimate.get("fees", [])
+            ],
             discrepancies=order.discrepancies.select_related("line__sku", "line__carton"),
             totals={
                 "cartons": len(cartons),
@@ -197,6 +202,25 @@ class OrderDetailView(SellerObjectMixin, DetailView):
             isf_reminder=order.warehouse.country == "US",
             **kwargs,
         )
+
+
+ESTIMATE_LABELS = {
+    "receiving": _lazy("Receiving"),
+    "storage_first_month": _lazy("Storage, first month"),
+    "duties_and_taxes": _lazy("Duties and taxes (pass-through)"),
+}
+
+
+def labeled_details(data: dict) -> list[tuple[str, str]]:
+    """An event's recorded fields with their labels (carrier, tracking number, declaration numbers...)."""
+    labeled = []
+    for name, value in data.items():
+        try:
+            label = InboundOrder._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:  # a key that is not a field is shown as it is
+            label = name
+        labeled.append((label, value))
+    return labeled
 
 
 class OrderSubmitView(SellerObjectMixin, View):

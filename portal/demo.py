@@ -152,6 +152,7 @@ def load_demo_data() -> list[DemoLogin]:
         if group:
             user.groups.add(Group.objects.get(name=group))
         logins.append(DemoLogin(email, group or "superuser", "operator"))
+    load_demo_inventory()
     return logins
 
 
@@ -189,3 +190,191 @@ def load_demo_warehouses() -> None:
                     "starts_on": date(2016, 1, 1),
                 },
             )
+
+
+DEMO_SKUS = {
+    "youpin": [
+        {
+            "code": "YP-KETTLE-01",
+            "name_zh": "电热水壶 1.7L",
+            "name_en": "Electric kettle 1.7 L",
+            "name_ja": "電気ケトル 1.7L",
+            "material": "不锈钢 stainless steel",
+            "category": "electronics",
+            "hs_code": "8516719000",
+            "declared_value": "18.50",
+            "net_weight_g": "1200",
+            "length_mm": 220,
+            "width_mm": 160,
+            "height_mm": 250,
+            "units_per_carton": 8,
+            "carton_length_mm": 460,
+            "carton_width_mm": 340,
+            "carton_height_mm": 520,
+            "barcode": "6901234567892",
+            "fnsku": "X00KETTLE1",
+            "is_electrical": True,
+        },
+        {
+            "code": "YP-BOX-S",
+            "name_zh": "收纳盒 小号",
+            "name_en": "Storage box, small",
+            "name_ja": "収納ボックス S",
+            "material": "PP",
+            "category": "home",
+            "hs_code": "392490",
+            "declared_value": "3.20",
+            "net_weight_g": "180",
+            "length_mm": 200,
+            "width_mm": 150,
+            "height_mm": 100,
+            "units_per_carton": 40,
+            "carton_length_mm": 600,
+            "carton_width_mm": 400,
+            "carton_height_mm": 420,
+            "barcode": "6901234567908",
+        },
+        {
+            "code": "YP-POWERBANK",
+            "name_zh": "移动电源 10000mAh",
+            "name_en": "Power bank 10000 mAh",
+            "category": "electronics",
+            "hs_code": "850760",
+            "declared_value": "9.90",
+            "net_weight_g": "220",
+            "length_mm": 140,
+            "width_mm": 70,
+            "height_mm": 20,
+            "units_per_carton": 50,
+            "carton_length_mm": 500,
+            "carton_width_mm": 300,
+            "carton_height_mm": 250,
+            "has_battery": True,
+        },
+    ],
+    "sakura-goods": [
+        {
+            "code": "SK-LAMP-01",
+            "name_zh": "LED台灯",
+            "name_en": "LED desk lamp",
+            "name_ja": "LEDデスクライト",
+            "category": "electronics",
+            "hs_code": "940520",
+            "declared_value": "15.00",
+            "net_weight_g": "650",
+            "length_mm": 300,
+            "width_mm": 150,
+            "height_mm": 120,
+            "units_per_carton": 12,
+            "carton_length_mm": 620,
+            "carton_width_mm": 320,
+            "carton_height_mm": 380,
+            "is_electrical": True,
+        },
+    ],
+}
+
+
+def load_demo_inventory() -> None:
+    """Demo SKUs (one blocked for Japan), certificates and inbound orders in several states."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from inventory import services
+    from inventory.models import Certificate, InboundOrder, Sku, Warehouse
+
+    for seller_code, skus in DEMO_SKUS.items():
+        seller = Seller.objects.get(code=seller_code)
+        for spec in skus:
+            values = {
+                k: Decimal(v) if k in ("declared_value", "net_weight_g") else v for k, v in spec.items()
+            }
+            Sku.objects.update_or_create(seller=seller, code=spec["code"], defaults=values)
+    lamp = Sku.objects.get(code="SK-LAMP-01")
+    Certificate.objects.get_or_create(
+        sku=lamp, kind="PSE", defaults={"number": "JET-2024-0815", "expires_on": date(2029, 3, 31)}
+    )
+    powerbank = Sku.objects.get(code="YP-POWERBANK")
+    Certificate.objects.get_or_create(
+        sku=powerbank,
+        kind="MSDS",
+        defaults={"number": "MSDS-PB-2025", "expires_on": timezone.localdate() + timedelta(days=21)},
+    )
+    youpin = Seller.objects.get(code="youpin")
+    if InboundOrder.objects.filter(seller=youpin).exists():
+        return
+    owner = User.objects.get(email="owner@youpin.example.com")
+    ops = User.objects.get(email="ops@example.com")
+    box = Sku.objects.get(code="YP-BOX-S")
+    hk = Warehouse.objects.get(code="HK-XY-OVERSEAS")
+
+    def cartons(sku, count, units, weight):
+        line = services.LineInput(sku=sku, units=units, batch_no="B2611")
+        return [
+            services.CartonInput(
+                sku.carton_length_mm, sku.carton_width_mm, sku.carton_height_mm, Decimal(weight), (line,)
+            )
+        ] * count
+
+    services.create_order(
+        seller=youpin,
+        user=owner,
+        warehouse=hk,
+        cartons=cartons(box, 4, 40, "9.6"),
+        trade_term="DDP",
+        shipping_mode="sea_lcl",
+    )
+    moving = services.create_order(
+        seller=youpin,
+        user=owner,
+        warehouse=hk,
+        cartons=cartons(powerbank, 2, 50, "12.4"),
+        trade_term="DDP",
+        shipping_mode="air_express",
+    )
+    moving = services.submit_order(order=moving, user=owner)
+    services.advance_order(
+        order=moving,
+        target="in_transit",
+        user=ops,
+        role="ops",
+        data={
+            "carrier": "SF Express",
+            "tracking_number": "SF1400228811",
+            "etd": timezone.localdate(),
+            "eta": timezone.localdate() + timedelta(days=5),
+        },
+        comment="Picked up in Shenzhen",
+    )
+    done = services.create_order(
+        seller=youpin,
+        user=owner,
+        warehouse=hk,
+        cartons=cartons(box, 2, 40, "9.6"),
+        trade_term="DDP",
+        shipping_mode="sea_lcl",
+    )
+    done = services.submit_order(order=done, user=owner)
+    for target, data in (
+        (
+            "in_transit",
+            {
+                "carrier": "COSCO",
+                "tracking_number": "COSU6180011",
+                "etd": date(2026, 10, 2),
+                "eta": date(2026, 10, 9),
+            },
+        ),
+        ("export_cleared", {"export_declaration_no": "530120261000123456"}),
+        ("import_cleared", {"import_declaration_no": "HK-IMP-2026-88121"}),
+        ("receiving", {}),
+    ):
+        done = services.advance_order(order=done, target=target, user=ops, role="ops", data=data)
+    first, second = done.cartons.all()
+    services.record_receiving(
+        order=done, carton_id=first.carton_id, counts={first.lines.get().pk: (40, 0)}, user=ops
+    )
+    services.record_receiving(
+        order=done, carton_id=second.carton_id, counts={second.lines.get().pk: (37, 2)}, user=ops
+    )
+    services.advance_order(order=done, target="completed", user=ops, role="ops", comment="1 short, 2 damaged")
