@@ -44,9 +44,15 @@ class CartonGroupForm(forms.Form):
     sku = forms.ModelChoiceField(label=_("SKU"), queryset=Sku.objects.none())
     cartons = forms.IntegerField(label=_("Cartons"), min_value=1, max_value=999)
     units_per_carton = forms.IntegerField(label=_("Units per carton"), min_value=1)
-    length_mm = forms.IntegerField(label=_("Length (mm)"), min_value=1)
-    width_mm = forms.IntegerField(label=_("Width (mm)"), min_value=1)
-    height_mm = forms.IntegerField(label=_("Height (mm)"), min_value=1)
+    length_mm = forms.IntegerField(
+        label=_("Length (mm)"), min_value=1, widget=forms.NumberInput({"placeholder": "L"})
+    )
+    width_mm = forms.IntegerField(
+        label=_("Width (mm)"), min_value=1, widget=forms.NumberInput({"placeholder": "W"})
+    )
+    height_mm = forms.IntegerField(
+        label=_("Height (mm)"), min_value=1, widget=forms.NumberInput({"placeholder": "H"})
+    )
     gross_weight_kg = forms.DecimalField(
         label=_("Gross weight (kg)"), min_value=Decimal("0.01"), max_digits=8, decimal_places=2
     )
