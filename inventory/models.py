@@ -509,3 +509,206 @@ class StockLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku.code} @ {self.warehouse.code}: {self.available_units}"
+
+
+class LedgerFile(models.Model):
+    """One uploaded ledger file (SPEC §6): kept for audit, stored all or nothing, the same content once."""
+
+    class Kind(models.TextChoices):
+        STOCK = "stock", _("Stock ledger")
+        OUTBOUND = "outbound", _("Outbound parcels")
+        VAS = "vas", _("Value-added services")
+        TAX = "tax", _("Customs taxes")
+        INBOUND = "inbound", _("Inbound weight")
+        RECEIVING = "receiving", _("Receiving services")
+
+    class Source(models.TextChoices):
+        WAREHOUSE = "warehouse", _("Warehouse (billing source)")
+        SELLER = "seller", _("Seller (own records)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CHECKING = "checking", _("Checking rows")
+        STORING = "storing", _("Storing rows")
+        STORED = "stored", _("Stored")
+        FAILED = "failed", _("Refused")
+
+    seller = models.ForeignKey(
+        "portal.Seller",
+        on_delete=models.CASCADE,
+        related_name="ledger_files",
+        null=True,
+        blank=True,
+        verbose_name=_("seller"),
+        help_text=_("Empty for an ops upload whose rows name several sellers."),
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="ledger_files", verbose_name=_("warehouse")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    file = models.FileField(_("file"), upload_to="ledgers/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(max_length=64)
+    dedupe_key = models.CharField(
+        max_length=160,
+        unique=True,
+        editable=False,
+        help_text="seller:warehouse:kind:source:sha256 — the same file is stored once",
+    )
+    error_file = models.FileField(_("error report"), upload_to="ledger-errors/%Y/%m/", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    rows_stored = models.PositiveIntegerField(_("rows stored"), default=0)
+    error_count = models.PositiveIntegerField(_("bad rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    period_start = models.DateField(_("first day"), null=True, blank=True)
+    period_end = models.DateField(_("last day"), null=True, blank=True)
+    file_format = models.CharField(_("format"), max_length=8, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger file")
+        verbose_name_plural = _("ledger files")
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "warehouse", "kind", "source", "sha256"], name="one_upload_per_content"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_kind_display()}, {self.seller.code})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.STORED:
+            return 100
+        if not self.row_count:
+            return 0
+        done = self.rows_checked + self.rows_stored
+        return min(99, int(100 * done / (2 * self.row_count)))
+
+
+class LedgerRowBase(models.Model):
+    """What every stored ledger row has: its file, seller, warehouse, source, row number and whether a newer
+    upload for the same dates superseded it."""
+
+    ledger_file = models.ForeignKey(LedgerFile, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey("portal.Seller", on_delete=models.CASCADE, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=LedgerFile.Source.choices)
+    row_number = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.ledger_file_id}:{self.row_number}"
+
+
+class StockLedgerRow(LedgerRowBase):
+    business_date = models.DateField()
+    item_id = models.CharField(max_length=64)
+    length_mm = models.DecimalField(max_digits=12, decimal_places=3)
+    height_mm = models.DecimalField(max_digits=12, decimal_places=3)
+    width_mm = models.DecimalField(max_digits=12, decimal_places=3)
+    units_per_carton = models.PositiveIntegerField(default=1)
+    volume_mm3 = models.DecimalField(max_digits=20, decimal_places=3, null=True)
+    total_volume_m3 = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+    daily_volume_m3 = models.DecimalField(max_digits=20, decimal_places=9)
+    volume_mismatch = models.BooleanField(default=False)
+    sales_qty = models.PositiveIntegerField()
+    stock_qty = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "warehouse", "business_date"], name="stock_row_by_day")]
+
+
+class OutboundParcelRow(LedgerRowBase):
+    order_no = models.CharField(max_length=64)
+    ship_date = models.DateField()
+    weight_kg = models.DecimalField(max_digits=12, decimal_places=3)
+    sku_kinds = models.PositiveIntegerField()
+    units = models.PositiveIntegerField(null=True)
+    carrier = models.CharField(max_length=64, blank=True)
+    destination = models.CharField(max_length=64, blank=True)
+    length_mm = models.DecimalField(max_digits=12, decimal_places=3, null=True)
+    width_mm = models.DecimalField(max_digits=12, decimal_places=3, null=True)
+    height_mm = models.DecimalField(max_digits=12, decimal_places=3, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "warehouse", "ship_date"], name="parcel_row_by_day")]
+
+
+class VasRow(LedgerRowBase):
+    date = models.DateField()
+    service_code = models.CharField(max_length=40)
+    quantity = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    reference = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="vas_row_by_day")]
+
+
+class CustomsTaxRow(LedgerRowBase):
+    order_no = models.CharField(max_length=64)
+    date = models.DateField()
+    dutiable_value = models.DecimalField(max_digits=14, decimal_places=2)
+    tariff_rate = models.DecimalField(max_digits=7, decimal_places=5)
+    consumption_tax_rate = models.DecimalField(max_digits=7, decimal_places=5)
+    vat_rate = models.DecimalField(max_digits=7, decimal_places=5)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="tax_row_by_day")]
+
+
+class InboundWeightRow(LedgerRowBase):
+    date = models.DateField()
+    line = models.CharField(max_length=12)
+    packages = models.PositiveIntegerField()
+    weight_kg = models.DecimalField(max_digits=14, decimal_places=3)
+    reference = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="inbound_row_by_day")]
+
+
+class ReceivingServiceRow(LedgerRowBase):
+    date = models.DateField()
+    service = models.CharField(max_length=20)
+    units = models.PositiveIntegerField(null=True)
+    unit_value_cny = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    volume_m3 = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    freight_rate_per_kg = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    weight_kg = models.DecimalField(max_digits=14, decimal_places=3, null=True)
+    reference = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="receiving_row_by_day")]
+
+
+LEDGER_ROW_MODELS = {
+    "stock": StockLedgerRow,
+    "outbound": OutboundParcelRow,
+    "vas": VasRow,
+    "tax": CustomsTaxRow,
+    "inbound": InboundWeightRow,
+    "receiving": ReceivingServiceRow,
+}

@@ -78,6 +78,7 @@ def diff_context(card: RateCard, query) -> dict:
         "old": old,
         "new": new,
         "diff": diff_versions(old, new) if old and new else [],
+        "rules": [(rule, flatten(rule.params)) for rule in new.rules.all()] if new else [],
     }
 
 

@@ -216,7 +216,9 @@ def test_members_table_filters_by_role_and_search(owner_client, owner):
 
 
 @pytest.mark.django_db
-def test_dashboard_counts_open_orders_blocked_skus_and_expiring_certificates(owner_client, owner, other_owner):
+def test_dashboard_counts_open_orders_blocked_skus_and_expiring_certificates(
+    owner_client, owner, other_owner
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -231,7 +233,7 @@ def test_dashboard_counts_open_orders_blocked_skus_and_expiring_certificates(own
     CertificateFactory(sku=kettle, kind="CE", expires_on=today + timedelta(days=10))
     context = owner_client.get(reverse("portal:dashboard")).context
     assert [(state, n) for _, state, n in context["open_orders"]] == [("in_transit", 1)]
-    # 3 SKUs (2 from the orders' factories + the kettle): the kettle lacks PSE for JP; GB/US need nothing more.
+    # 3 SKUs (2 from the orders' factories + the kettle): the kettle lacks PSE for JP; GB and US need no more.
     assert context["sku_count"] == 3
     assert context["blocked_by_destination"] == {"JP": 1, "EU": 2, "GB": 2, "US": 0}
     assert [c.sku for c in context["expiring_certificates"]] == [kettle]

@@ -93,3 +93,11 @@ def test_missing_inputs_of_the_chosen_mode_are_named(owner_client, contract):
         reverse("tariffs:quote"), {"contract": contract.pk, "mode": "parcel", "period": "2026-10"}
     )
     assert set(response.context["form"].errors) >= {"weight_kg", "sku_kinds"}
+
+
+@pytest.mark.django_db
+def test_rate_card_page_lists_the_rules_with_their_parameters(owner_client, contract):
+    response = owner_client.get(reverse("tariffs:rate-card", args=[contract.rate_card.pk]))
+    rules = {rule.charge_code: params for rule, params in response.context["rules"]}
+    assert rules["service_fee"]["first_price"] == "13" and rules["service_fee"]["sku_free"] == 4
+    assert "storage_daily_volume" in response.content.decode()

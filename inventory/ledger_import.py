@@ -1,0 +1,373 @@
+"""Ledger uploads (SPEC §6, issue 6): the same file is stored once; a file is stored all or nothing; a
+newer upload supersedes the rows of the same seller, warehouse, kind, source and days.
+
+Pass 1 streams the file through ``inventory.ledgers`` (flat memory), resolves warehouse and seller of
+each row and writes the converted rows to a temporary file; progress goes to the ``LedgerFile`` row as it
+runs. Pass 2, only when no row was bad, loads that file in one transaction: PostgreSQL ``COPY`` (or
+``bulk_create`` on SQLite) after marking the superseded rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.files.base import ContentFile, File
+from django.db import connection, transaction
+from django.utils import timezone
+
+from inventory.ledgers import DEFAULT_MAX_BYTES, LedgerFileError, RowError, open_ledger
+from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
+from portal.models import Seller
+
+MAX_ATTEMPTS = 3
+PROGRESS_EVERY = 25_000
+SHOWN_ERRORS = 200
+DATE_FIELD = {"stock": "business_date", "outbound": "ship_date"}  # the others: "date"
+# Columns stored per kind (besides the common ones), in ``LedgerRowBase`` + model field order.
+COLUMNS = {
+    "stock": [
+        "business_date",
+        "item_id",
+        "length_mm",
+        "height_mm",
+        "width_mm",
+        "units_per_carton",
+        "volume_mm3",
+        "total_volume_m3",
+        "daily_volume_m3",
+        "volume_mismatch",
+        "sales_qty",
+        "stock_qty",
+    ],
+    "outbound": [
+        "order_no",
+        "ship_date",
+        "weight_kg",
+        "sku_kinds",
+        "units",
+        "carrier",
+        "destination",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+    ],
+    "vas": ["date", "service_code", "quantity", "amount", "reference"],
+    "tax": ["order_no", "date", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"],
+    "inbound": ["date", "line", "packages", "weight_kg", "reference"],
+    "receiving": [
+        "date",
+        "service",
+        "units",
+        "unit_value_cny",
+        "volume_m3",
+        "freight_rate_per_kg",
+        "weight_kg",
+        "reference",
+    ],
+}
+TEXT_DEFAULTS = {"carrier", "destination", "reference"}  # NOT NULL text columns: blank instead of NULL
+COMMON = ["ledger_file_id", "seller_id", "warehouse_id", "source", "row_number", "is_current"]
+
+
+class UploadRefused(Exception):
+    """A file refused before anything is queued (too large, empty)."""
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    ledger_file: LedgerFile
+    created: bool  # False: the same content was uploaded before and is not stored again
+
+
+def dedupe_key(*, seller: Seller | None, warehouse: Warehouse, kind: str, source: str, sha256: str) -> str:
+    return f"{seller.pk if seller else '*'}:{warehouse.pk}:{kind}:{source}:{sha256}"
+
+
+def create_upload(
+    *,
+    uploaded,
+    name: str,
+    seller: Seller | None,
+    warehouse: Warehouse,
+    kind: str,
+    source: str,
+    user,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    enqueue: bool = True,
+) -> UploadResult:
+    """Keep the uploaded file and queue its import (after commit); the same content twice is stored once."""
+    size = getattr(uploaded, "size", None)
+    if size is None:
+        uploaded.seek(0, os.SEEK_END)
+        size = uploaded.tell()
+    if size > max_bytes:
+        raise UploadRefused(f"The file is {size:,} bytes; the limit is {max_bytes:,} bytes.")
+    if size == 0:
+        raise UploadRefused("The file is empty.")
+    digest = hashlib.sha256()
+    uploaded.seek(0)
+    for chunk in iter(lambda: uploaded.read(1 << 20), b""):
+        digest.update(chunk)
+    sha256 = digest.hexdigest()
+    key = dedupe_key(seller=seller, warehouse=warehouse, kind=kind, source=source, sha256=sha256)
+    existing = LedgerFile.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return UploadResult(existing, created=False)
+    uploaded.seek(0)
+    with transaction.atomic():
+        ledger_file = LedgerFile(
+            seller=seller,
+            warehouse=warehouse,
+            kind=kind,
+            source=source,
+            original_name=name,
+            size=size,
+            sha256=sha256,
+            dedupe_key=key,
+            uploaded_by=user,
+        )
+        ledger_file.file.save(os.path.basename(name) or "ledger", File(uploaded), save=False)
+        ledger_file.save()
+        if enqueue:
+            from inventory.tasks import import_ledger_file_task
+
+            transaction.on_commit(lambda: import_ledger_file_task.delay(ledger_file.pk))
+    return UploadResult(ledger_file, created=True)
+
+
+class Resolver:
+    """Warehouse and seller of a row, by code or name (case-insensitive), checked against the upload."""
+
+    def __init__(self, ledger_file: LedgerFile):
+        self.ledger_file = ledger_file
+        wh = ledger_file.warehouse
+        self.warehouse_names = {wh.code.lower(), wh.name.lower()}
+        self.sellers: dict[str, int] = {}
+        for pk, code, name in Seller.objects.values_list("pk", "code", "name"):
+            self.sellers.setdefault(code.lower(), pk)
+            self.sellers.setdefault(name.lower(), pk)
+
+    def check(self, row) -> tuple[int | None, list[RowError]]:
+        errors = []
+        if row.warehouse.lower() not in self.warehouse_names:
+            errors.append(
+                RowError(
+                    row.row_number,
+                    "warehouse",
+                    f'unknown warehouse "{row.warehouse}" (this upload is for '
+                    f"{self.ledger_file.warehouse.code})",
+                )
+            )
+        seller_id = self.sellers.get(row.seller.lower())
+        if seller_id is None:
+            errors.append(RowError(row.row_number, "seller", f'unknown seller "{row.seller}"'))
+        elif self.ledger_file.seller_id and seller_id != self.ledger_file.seller_id:
+            errors.append(
+                RowError(
+                    row.row_number,
+                    "seller",
+                    f'"{row.seller}" is not the seller of this upload ({self.ledger_file.seller.code})',
+                )
+            )
+        return seller_id, errors
+
+
+def copy_text(value) -> str:
+    """A value in PostgreSQL COPY text format (also read back by the SQLite loader)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = str(value)
+    if isinstance(value, str):
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def row_values(kind: str, row) -> list:
+    values = []
+    for column in COLUMNS[kind]:
+        value = getattr(row, column)
+        if value is None and column in TEXT_DEFAULTS:
+            value = ""
+        values.append(value)
+    return values
+
+
+def import_ledger_file(ledger_file_id: int, *, now=None) -> LedgerFile:
+    """Check every row, then store all of them or none (SPEC §6). Running it again does nothing more."""
+    with transaction.atomic():
+        ledger_file = LedgerFile.objects.select_for_update().get(pk=ledger_file_id)
+        if ledger_file.status in (LedgerFile.Status.STORED, LedgerFile.Status.FAILED):
+            return ledger_file
+        ledger_file.attempts += 1
+        if ledger_file.attempts > MAX_ATTEMPTS:
+            return _fail(
+                ledger_file, f"Gave up after {MAX_ATTEMPTS} attempts; upload the file again.", now=now
+            )
+        ledger_file.status = LedgerFile.Status.CHECKING
+        ledger_file.save(update_fields=["attempts", "status"])
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="") as spool:
+        return _check_and_store(ledger_file, spool, now=now)
+
+
+def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
+    """Pass 1 (check and spool every row) and, when no row is bad, pass 2 (store them in one transaction)."""
+    kind = ledger_file.kind
+    resolver = Resolver(ledger_file)
+    date_field = DATE_FIELD.get(kind, "date")
+    errors_out = io.StringIO()
+    error_writer = csv.writer(errors_out)
+    error_writer.writerow(["row", "column", "reason"])
+    shown: list[dict] = []
+    error_count = rows = 0
+    periods: dict[int, list[date]] = {}  # seller -> [first day, last day]
+    try:
+        with ledger_file.file.open("rb") as handle, open_ledger(handle, kind) as stream:
+            ledger_file.file_format, ledger_file.encoding = stream.file_format, stream.encoding or ""
+            for _row_number, result in stream:
+                rows += 1
+                if isinstance(result, list):
+                    row_errors = result
+                else:
+                    seller_id, row_errors = resolver.check(result)
+                    if not row_errors and not error_count:
+                        day = getattr(result, date_field)
+                        span = periods.setdefault(seller_id, [day, day])
+                        span[0], span[1] = min(span[0], day), max(span[1], day)
+                        spool.write(
+                            "\t".join(
+                                copy_text(v)
+                                for v in (
+                                    ledger_file.pk,
+                                    seller_id,
+                                    ledger_file.warehouse_id,
+                                    ledger_file.source,
+                                    result.row_number,
+                                    True,
+                                    *row_values(kind, result),
+                                )
+                            )
+                        )
+                        spool.write("\n")
+                for error in row_errors:
+                    error_count += 1
+                    error_writer.writerow([error.row, error.column, error.reason])
+                    if len(shown) < SHOWN_ERRORS:
+                        shown.append({"row": error.row, "column": error.column, "reason": error.reason})
+                if rows % PROGRESS_EVERY == 0:
+                    LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows)
+    except LedgerFileError as exc:
+        for error in exc.errors:
+            shown.append({"row": error.row, "column": error.column, "reason": error.reason})
+        ledger_file.errors = shown[:SHOWN_ERRORS]
+        return _fail(ledger_file, str(exc), now=now, error_count=max(1, len(exc.errors)))
+    ledger_file.row_count = ledger_file.rows_checked = rows
+    if rows == 0:
+        return _fail(ledger_file, "The file has a header but no rows.", now=now)
+    if error_count:
+        ledger_file.errors = shown
+        ledger_file.error_file.save(
+            f"{ledger_file.pk}-errors.csv", ContentFile(errors_out.getvalue().encode()), save=False
+        )
+        bad_rows = len({e["row"] for e in shown})
+        return _fail(
+            ledger_file,
+            f"{error_count} error(s) in the file (first rows: {bad_rows} shown); nothing was stored.",
+            now=now,
+            error_count=error_count,
+        )
+    ledger_file.status = LedgerFile.Status.STORING
+    starts = [span[0] for span in periods.values()]
+    ends = [span[1] for span in periods.values()]
+    ledger_file.period_start, ledger_file.period_end = min(starts), max(ends)
+    ledger_file.save(
+        update_fields=[
+            "status",
+            "row_count",
+            "rows_checked",
+            "period_start",
+            "period_end",
+            "file_format",
+            "encoding",
+        ]
+    )
+    spool.seek(0)
+    with transaction.atomic():
+        model = LEDGER_ROW_MODELS[kind]
+        for seller_id, (first, last) in periods.items():
+            model.objects.filter(
+                seller_id=seller_id,
+                warehouse_id=ledger_file.warehouse_id,
+                source=ledger_file.source,
+                is_current=True,
+                **{f"{date_field}__range": (first, last)},
+            ).update(is_current=False)
+        _load(model, kind, spool)
+        stored = rows  # every row was good and spooled
+        ledger_file.rows_stored = stored
+        ledger_file.status = LedgerFile.Status.STORED
+        ledger_file.finished_at = now or timezone.now()
+        ledger_file.message = f"{stored} rows stored."
+        ledger_file.save()
+    return ledger_file
+
+
+def _load(model, kind: str, spool) -> None:
+    columns = COMMON + COLUMNS[kind]
+    if connection.vendor == "postgresql":
+        column_of = {field.attname: field.column for field in model._meta.concrete_fields}
+        names = ", ".join(column_of[c] for c in columns)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy,
+        ):
+            while chunk := spool.read(1 << 20):
+                copy.write(chunk)
+        return
+    _bulk_load(model, columns, spool)
+
+
+def _bulk_load(model, columns: list[str], spool) -> None:
+    """The SQLite path: the same spooled rows through bulk_create in batches."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    batch = []
+    for line in spool:
+        values = line.rstrip("\n").split("\t")
+        kwargs = {}
+        for column, text in zip(columns, values, strict=True):
+            kwargs[column] = None if text == "\\N" else _from_copy(fields[column], text)
+        batch.append(model(**kwargs))
+        if len(batch) >= 5000:
+            model.objects.bulk_create(batch)
+            batch = []
+    model.objects.bulk_create(batch)
+
+
+def _from_copy(field, text: str):
+    internal = field.get_internal_type()
+    if internal == "BooleanField":
+        return text == "t"
+    if internal == "DecimalField":
+        return Decimal(text)
+    if internal == "DateField":
+        return date.fromisoformat(text)
+    if internal in ("CharField", "TextField"):
+        return text.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+    return int(text)
+
+
+def _fail(ledger_file: LedgerFile, message: str, *, now=None, error_count: int = 0) -> LedgerFile:
+    ledger_file.status = LedgerFile.Status.FAILED
+    ledger_file.message = message
+    ledger_file.error_count = error_count
+    ledger_file.finished_at = now or timezone.now()
+    ledger_file.save()
+    return ledger_file
