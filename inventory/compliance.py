@@ -44,9 +44,12 @@ def active_rules() -> list[DestinationRule]:
     return list(DestinationRule.objects.filter(active=True))
 
 
-def missing_for(sku: Sku, destination: str, *, rules: list[DestinationRule], today: date) -> list[Missing]:
+def missing_for(
+    sku: Sku, destination: str, *, rules: list[DestinationRule], today: date, certificates: list | None = None
+) -> list[Missing]:
     """What ``sku`` lacks for ``destination`` (rules of that destination and of ANY), in rule order."""
-    certificates = list(sku.certificates.all())  # prefetched by callers that check many SKUs
+    if certificates is None:
+        certificates = list(sku.certificates.all())  # prefetched by callers that check many SKUs
     return [
         Missing(destination, rule.requirement)
         for rule in rules
@@ -60,6 +63,8 @@ def readiness(
     sku: Sku, *, rules: list[DestinationRule], today: date, destinations: Iterable[str] = DESTINATIONS
 ) -> dict[str, list[Missing]]:
     """Per destination, what is missing ([] means ready)."""
+    certificates = list(sku.certificates.all())
     return {
-        destination: missing_for(sku, destination, rules=rules, today=today) for destination in destinations
+        destination: missing_for(sku, destination, rules=rules, today=today, certificates=certificates)
+        for destination in destinations
     }
