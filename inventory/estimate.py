@@ -53,7 +53,7 @@ def estimate_order(order: InboundOrder, *, today=None) -> dict:
         "cartons": len(cartons),
         "units": units,
         "actual_weight_kg": _money(actual),
-        "chargeable_weight_kg": _money(chargeable),
+        "chargeable_weight_kg": _money(chargeable.quantize(Decimal("0.01"))),
         "volume_m3": _money(volume.quantize(Decimal("0.0001"))),
         "declared_value": _money(declared),
         "fees": [],

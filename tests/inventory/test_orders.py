@@ -124,7 +124,7 @@ def test_submission_is_refused_while_a_sku_lacks_compliance_and_names_what(
     order.refresh_from_db()
     assert order.state == S.SUBMITTED
     # The estimate: 3 cartons of 8.5 kg, 60 × 40 × 42 cm (16.8 kg chargeable each), receiving 300 JPY each.
-    assert order.estimate["chargeable_weight_kg"] == "50.4"
+    assert order.estimate["chargeable_weight_kg"] == "50.40"
     receiving = [fee for fee in order.estimate["fees"] if fee["label"] == "receiving"]
     assert [fee["amount"] for fee in receiving] == ["900"]
     assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
