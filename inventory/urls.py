@@ -4,4 +4,5 @@ app_name = "inventory"
 urlpatterns = [
     path("skus/", include("inventory.sku_urls")),
     path("inbound/", include("inventory.order_urls")),
+    path("ledgers/", include("inventory.ledger_urls")),
 ]

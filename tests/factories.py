@@ -113,7 +113,7 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
-    from inventory.models import Certificate, InboundCarton, InboundOrder, Sku
+    from inventory.models import Certificate, InboundCarton, InboundOrder, LedgerFile, Sku
     from tariffs.models import RateCard
 
     return {
@@ -121,6 +121,7 @@ def scoped_factories():
         Certificate: lambda seller: CertificateFactory(sku=SkuFactory(seller=seller)),
         InboundOrder: lambda seller: InboundOrderFactory(seller=seller, state="submitted"),
         InboundCarton: lambda seller: InboundOrderFactory(seller=seller).cartons.get(),
+        LedgerFile: lambda seller: LedgerFileFactory(seller=seller),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
         RateCard: lambda seller: rate_card_of(seller),
@@ -184,3 +185,21 @@ class InboundOrderFactory(factory.django.DjangoModelFactory):
             gross_weight_kg=Decimal("8.50"),
         )
         InboundLine.objects.create(carton=carton, sku=SkuFactory(seller=obj.seller), units=20, batch_no="B1")
+
+
+class LedgerFileFactory(factory.django.DjangoModelFactory):
+    """A refused seller upload with one reported error (no rows stored)."""
+
+    class Meta:
+        model = "inventory.LedgerFile"
+
+    seller = factory.SubFactory(SellerFactory)
+    warehouse = factory.SubFactory(WarehouseFactory)
+    kind = "stock"
+    source = "seller"
+    file = "ledgers/test.csv"
+    original_name = "test.csv"
+    sha256 = factory.Sequence(lambda n: f"{n:064d}")
+    dedupe_key = factory.LazyAttribute(lambda o: f"test:{o.sha256}")
+    status = "failed"
+    errors = factory.LazyFunction(lambda: [{"row": 2, "column": "stock_qty", "reason": "must be 0 or more"}])

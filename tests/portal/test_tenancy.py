@@ -17,6 +17,8 @@ PUBLIC_URLS = {
     "password_reset_confirm",  # Django's signed reset link
 }
 NOT_SELLER_FACING = ("admin:",)
+# URL parameters that name no object (e.g. which ledger kind): such a URL needs no object scoping.
+NON_OBJECT_PARAMS = {"kind"}
 # Values for URL parameters that are not attributes of the object (e.g. which document of an order).
 SAMPLE_KWARGS = {"document": "labels"}
 # URLs whose view only serves objects in some state: (field, value) set on both sellers' objects.
@@ -37,7 +39,7 @@ def parametrised_seller_urls():
     for name, pattern in walk(get_resolver().url_patterns):
         if name.startswith(NOT_SELLER_FACING) or name in PUBLIC_URLS:
             continue
-        if pattern.pattern.regex.groups:
+        if set(pattern.pattern.converters) - NON_OBJECT_PARAMS:
             found.append((name, pattern))
     return found
 

@@ -1,0 +1,337 @@
+"""Seller pages of ledgers (SPEC §6, §13): upload with a live progress bar, the result or every bad row
+(also as CSV), rows per kind with filters and export, and the stock month's chart and consistency check."""
+
+import csv
+import io
+import json
+from calendar import monthrange
+from datetime import date
+
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.generic import DetailView, TemplateView
+from django_tables2 import RequestConfig
+
+from inventory.ledger_checks import daily_totals, stock_findings
+from inventory.ledger_import import UploadRefused, create_upload
+from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
+from inventory.resources import escape_formula
+from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
+from tariffs.models import Contract
+
+ROW_COLUMNS = {  # what the rows page shows and exports, per kind (after warehouse and source)
+    "stock": [
+        "business_date",
+        "item_id",
+        "stock_qty",
+        "sales_qty",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "units_per_carton",
+        "total_volume_m3",
+        "daily_volume_m3",
+        "volume_mismatch",
+    ],
+    "outbound": ["ship_date", "order_no", "weight_kg", "sku_kinds", "units", "carrier", "destination"],
+    "vas": ["date", "service_code", "quantity", "amount", "reference"],
+    "tax": ["date", "order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"],
+    "inbound": ["date", "line", "packages", "weight_kg", "reference"],
+    "receiving": [
+        "date",
+        "service",
+        "units",
+        "unit_value_cny",
+        "volume_m3",
+        "freight_rate_per_kg",
+        "weight_kg",
+        "reference",
+    ],
+}
+SEARCH_FIELDS = {
+    "stock": "item_id",
+    "outbound": "order_no",
+    "vas": "service_code",
+    "tax": "order_no",
+    "inbound": "line",
+    "receiving": "service",
+}
+DATE_FIELDS = {"stock": "business_date", "outbound": "ship_date"}
+
+
+def contracted_warehouses(seller):
+    return Warehouse.objects.filter(
+        pk__in=Contract.objects.filter(seller=seller).values("service_line__warehouse")
+    )
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_lazy("Ledger"), choices=LedgerFile.Kind.choices)
+    warehouse = forms.ModelChoiceField(label=_lazy("Warehouse"), queryset=Warehouse.objects.none())
+    file = forms.FileField(label=_lazy("File (CSV or XLSX)"))
+
+    def __init__(self, *args, warehouses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = warehouses
+
+
+class LedgerFileTable(tables.Table):
+    original_name = tables.Column(
+        verbose_name=_lazy("File"), linkify=("inventory:ledger-file", {"pk": tables.A("pk")})
+    )
+    status = tables.TemplateColumn(
+        template_name="inventory/_ledger_status.html", verbose_name=_lazy("Status")
+    )
+
+    class Meta:
+        model = LedgerFile
+        fields = (
+            "original_name",
+            "kind",
+            "warehouse",
+            "source",
+            "status",
+            "row_count",
+            "period_start",
+            "period_end",
+            "uploaded_at",
+        )
+        order_by = ("-uploaded_at",)
+        empty_text = _lazy("No upload yet.")
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 text-nowrap"}
+
+
+class LedgerListView(SellerViewMixin, TemplateView):
+    """The seller's uploads and the upload form."""
+
+    template_name = "inventory/ledger_list.html"
+
+    def get_context_data(self, **kwargs):
+        table = LedgerFileTable(scope(LedgerFile.objects.select_related("warehouse"), self.seller))
+        RequestConfig(self.request, paginate={"per_page": 20}).configure(table)
+        form = kwargs.pop("form", None) or UploadForm(warehouses=contracted_warehouses(self.seller))
+        return super().get_context_data(table=table, form=form, kinds=LedgerFile.Kind.choices, **kwargs)
+
+    def post(self, request):
+        form = UploadForm(request.POST, request.FILES, warehouses=contracted_warehouses(self.seller))
+        if form.is_valid():
+            uploaded = form.cleaned_data["file"]
+            try:
+                result = create_upload(
+                    uploaded=uploaded,
+                    name=uploaded.name,
+                    seller=self.seller,
+                    warehouse=form.cleaned_data["warehouse"],
+                    kind=form.cleaned_data["kind"],
+                    source=LedgerFile.Source.SELLER,
+                    user=request.user,
+                )
+            except UploadRefused as exc:
+                form.add_error("file", str(exc))
+            else:
+                if not result.created:
+                    messages.info(
+                        request,
+                        _("This file was uploaded before (%(date)s); it is stored once.")
+                        % {"date": result.ledger_file.uploaded_at.date()},
+                    )
+                return redirect("inventory:ledger-file", pk=result.ledger_file.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class LedgerFileView(SellerObjectMixin, DetailView):
+    """One upload: a progress bar while it runs (htmx polls this page), then its result."""
+
+    scoped_model = LedgerFile
+    template_name = "inventory/ledger_file.html"
+    context_object_name = "ledger_file"
+
+    def get_object(self, queryset=None):
+        return self.get_scoped_object(pk=self.kwargs["pk"])
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["inventory/_ledger_progress.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        ledger_file = self.object
+        running = ledger_file.status in (
+            LedgerFile.Status.QUEUED,
+            LedgerFile.Status.CHECKING,
+            LedgerFile.Status.STORING,
+        )
+        return super().get_context_data(running=running, **kwargs)
+
+
+class LedgerErrorsView(SellerObjectMixin, DetailView):
+    """Every bad row of a refused upload, as CSV (row, column, reason)."""
+
+    scoped_model = LedgerFile
+
+    def get(self, request, pk):
+        ledger_file = self.get_scoped_object(pk=pk)
+        if ledger_file.error_file:
+            content = ledger_file.error_file.read()
+        elif ledger_file.errors:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["row", "column", "reason"])
+            writer.writerows([e["row"], e["column"], e["reason"]] for e in ledger_file.errors)
+            content = out.getvalue().encode()
+        else:
+            raise Http404(_("This upload has no errors."))
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{ledger_file.pk}-errors.csv"'
+        return response
+
+
+class RowFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_lazy("Search"), method="search")
+    warehouse = django_filters.ModelChoiceFilter(label=_lazy("Warehouse"), queryset=Warehouse.objects.none())
+    source = django_filters.ChoiceFilter(
+        label=_lazy("Source"), choices=LedgerFile.Source.choices, empty_label=_lazy("Any source")
+    )
+    date_from = django_filters.DateFilter(label=_lazy("From"), method="from_day")
+    date_to = django_filters.DateFilter(label=_lazy("To"), method="to_day")
+
+    def __init__(self, *args, kind, warehouses, **kwargs):
+        self.kind = kind
+        super().__init__(*args, **kwargs)
+        self.filters["warehouse"].queryset = warehouses
+
+    def search(self, queryset, name, value):
+        return queryset.filter(**{f"{SEARCH_FIELDS[self.kind]}__icontains": value})
+
+    def from_day(self, queryset, name, value):
+        return queryset.filter(**{f"{DATE_FIELDS.get(self.kind, 'date')}__gte": value})
+
+    def to_day(self, queryset, name, value):
+        return queryset.filter(**{f"{DATE_FIELDS.get(self.kind, 'date')}__lte": value})
+
+
+def row_table_class(kind: str):
+    model = LEDGER_ROW_MODELS[kind]
+    return tables.table_factory(model, tables.Table, fields=["warehouse", "source", *ROW_COLUMNS[kind]])
+
+
+class LedgerRowsView(SellerViewMixin, TemplateView):
+    """The seller's current rows of one ledger kind, filtered; ``?export=csv|xlsx`` downloads them."""
+
+    template_name = "inventory/ledger_rows.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["kind"] not in LEDGER_ROW_MODELS:
+            raise Http404("Unknown ledger kind.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def rows(self):
+        kind = self.kwargs["kind"]
+        queryset = scope(LEDGER_ROW_MODELS[kind].objects.filter(is_current=True), self.seller)
+        queryset = queryset.select_related("warehouse").order_by(
+            f"-{DATE_FIELDS.get(kind, 'date')}", "row_number"
+        )
+        warehouses = Warehouse.objects.filter(pk__in=queryset.values("warehouse"))
+        return RowFilter(self.request.GET, queryset=queryset, kind=kind, warehouses=warehouses)
+
+    def get(self, request, *args, **kwargs):
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx"):
+            return export_rows(self.rows().qs, self.kwargs["kind"], export)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kind = self.kwargs["kind"]
+        row_filter = self.rows()
+        table = row_table_class(kind)(
+            row_filter.qs, attrs={"class": "table table-sm table-hover mb-0 text-nowrap"}
+        )
+        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        kwargs.pop("kind", None)
+        context = super().get_context_data(
+            kind=kind,
+            kind_label=LedgerFile.Kind(kind).label,
+            kinds=LedgerFile.Kind.choices,
+            filter=row_filter,
+            table=table,
+            **kwargs,
+        )
+        if kind == "stock":
+            context.update(self.stock_month(row_filter))
+        return context
+
+    def stock_month(self, row_filter) -> dict:
+        """The month's chart of stored volume and units, and the consistency findings."""
+        month = self.request.GET.get("month") or ""
+        latest = (
+            scope(LEDGER_ROW_MODELS["stock"].objects.filter(is_current=True), self.seller)
+            .order_by("-business_date")
+            .values_list("business_date", flat=True)
+            .first()
+        )
+        try:
+            year, number = (int(part) for part in month.split("-"))
+            first = date(year, number, 1)
+        except ValueError:
+            if latest is None:
+                return {}
+            first = latest.replace(day=1)
+        last = first.replace(day=monthrange(first.year, first.month)[1])
+        warehouse = row_filter.form.cleaned_data.get("warehouse") if row_filter.is_valid() else None
+        warehouse_ids = [warehouse.pk] if warehouse else []
+        totals = daily_totals(self.seller, warehouse_ids, first, last)
+        findings, finding_count = stock_findings(self.seller, warehouse_ids, first, last)
+        chart = {
+            "labels": [t["business_date"].isoformat() for t in totals],
+            "volume": [str(t["volume"]) for t in totals],
+            "units": [t["units"] for t in totals],
+        }
+        return {
+            "month": first.strftime("%Y-%m"),
+            "chart_json": json.dumps(chart),
+            "has_chart": bool(totals),
+            "findings": findings,
+            "finding_count": finding_count,
+        }
+
+
+def export_rows(queryset, kind: str, file_format: str) -> HttpResponse:
+    """The filtered rows as CSV or XLSX; text cells that a spreadsheet would run as formulas are escaped."""
+    columns = ["warehouse", "source", "row_number", *ROW_COLUMNS[kind]]
+
+    def cells(row):
+        for column in columns:
+            value = row.warehouse.code if column == "warehouse" else getattr(row, column)
+            yield escape_formula(value) if isinstance(value, str) else ("" if value is None else value)
+
+    name = f"{kind}-ledger-{timezone.localdate():%Y%m%d}.{file_format}"
+    if file_format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for row in queryset.iterator(chunk_size=5000):
+            writer.writerow(list(cells(row)))
+        response = HttpResponse(("\ufeff" + out.getvalue()).encode(), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(kind)
+        sheet.append(columns)
+        for row in queryset.iterator(chunk_size=5000):
+            sheet.append([str(v) if hasattr(v, "as_tuple") else v for v in cells(row)])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
