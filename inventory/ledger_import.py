@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import operator
 import os
 import tempfile
 from dataclasses import dataclass
@@ -41,10 +42,10 @@ COLUMNS = {
         "units_per_carton",
         "volume_mm3",
         "total_volume_m3",
-        "daily_volume_m3",
-        "volume_mismatch",
         "sales_qty",
         "stock_qty",
+        "daily_volume_m3",
+        "volume_mismatch",  # computed last
     ],
     "outbound": [
         "order_no",
@@ -72,8 +73,9 @@ COLUMNS = {
         "reference",
     ],
 }
+COMPUTED = {"stock": ("daily_volume_m3", "volume_mismatch")}  # properties of the parsed row, not its fields
 TEXT_DEFAULTS = {"carrier", "destination", "reference"}  # NOT NULL text columns: blank instead of NULL
-COMMON = ["ledger_file_id", "seller_id", "warehouse_id", "source", "row_number", "is_current"]
+COMMON = ["ledger_file_id", "warehouse_id", "source", "seller_id", "row_number", "is_current"]
 
 
 class UploadRefused(Exception):
@@ -183,22 +185,48 @@ def copy_text(value) -> str:
     """A value in PostgreSQL COPY text format (also read back by the SQLite loader)."""
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "t" if value else "f"
-    text = str(value)
-    if isinstance(value, str):
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
+    if value.__class__ is str:
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return value
+    return str(value)
 
 
-def row_values(kind: str, row) -> list:
-    values = []
-    for column in COLUMNS[kind]:
-        value = getattr(row, column)
-        if value is None and column in TEXT_DEFAULTS:
-            value = ""
-        values.append(value)
-    return values
+def line_builder(kind: str, row_type, prefix: str):
+    """A fast ``row -> COPY line`` for one kind: fields by index (C speed), text escaped only when needed.
+
+    ``prefix`` holds the upload's constant columns; seller and row number follow, then the kind's columns.
+    """
+    fields = row_type._fields
+    plain = [name for name in COLUMNS[kind] if name not in COMPUTED.get(kind, ())]
+    getter = operator.itemgetter(*(fields.index(name) for name in plain))
+    computed = COMPUTED.get(kind, ())
+    blank_text = {index for index, name in enumerate(plain) if name in TEXT_DEFAULTS}
+
+    def build(row, seller_id: int) -> str:
+        values = list(getter(row))
+        for index in blank_text:
+            if values[index] is None:
+                values[index] = ""
+        values.extend(getattr(row, name) for name in computed)
+        return (
+            f"{prefix}\t{seller_id}\t{row.row_number}\tt\t"
+            + "\t".join(
+                "\\N"
+                if v is None
+                else (v if v.isprintable() and "\\" not in v else copy_text(v))
+                if v.__class__ is str
+                else copy_text(v)
+                if v.__class__ is bool
+                else str(v)
+                for v in values
+            )
+            + "\n"
+        )
+
+    return build
 
 
 def import_ledger_file(ledger_file_id: int, *, now=None) -> LedgerFile:
@@ -232,6 +260,10 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
     try:
         with ledger_file.file.open("rb") as handle, open_ledger(handle, kind) as stream:
             ledger_file.file_format, ledger_file.encoding = stream.file_format, stream.encoding or ""
+            prefix = "\t".join(
+                copy_text(v) for v in (ledger_file.pk, ledger_file.warehouse_id, ledger_file.source)
+            )
+            build = line_builder(kind, stream.schema.row_type, prefix)
             for _row_number, result in stream:
                 rows += 1
                 if isinstance(result, list):
@@ -242,21 +274,7 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
                         day = getattr(result, date_field)
                         span = periods.setdefault(seller_id, [day, day])
                         span[0], span[1] = min(span[0], day), max(span[1], day)
-                        spool.write(
-                            "\t".join(
-                                copy_text(v)
-                                for v in (
-                                    ledger_file.pk,
-                                    seller_id,
-                                    ledger_file.warehouse_id,
-                                    ledger_file.source,
-                                    result.row_number,
-                                    True,
-                                    *row_values(kind, result),
-                                )
-                            )
-                        )
-                        spool.write("\n")
+                        spool.write(build(result, seller_id))
                 for error in row_errors:
                     error_count += 1
                     error_writer.writerow([error.row, error.column, error.reason])

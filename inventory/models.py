@@ -609,8 +609,10 @@ class LedgerRowBase(models.Model):
     upload for the same dates superseded it."""
 
     ledger_file = models.ForeignKey(LedgerFile, on_delete=models.CASCADE, related_name="+")
-    seller = models.ForeignKey("portal.Seller", on_delete=models.CASCADE, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # the per-kind (seller, warehouse, day) index serves
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
     source = models.CharField(max_length=10, choices=LedgerFile.Source.choices)
     row_number = models.PositiveIntegerField()
     is_current = models.BooleanField(default=True)

@@ -59,6 +59,25 @@ def run_case(card_code: str, queue) -> None:
     queue.put((elapsed, peak_mb, len(computation.lines), computation.totals.total))
 
 
+def receive(queue, process, timeout: float = 900):
+    """The child's result; a child that died says so instead of leaving the bench waiting."""
+    import queue as queues
+
+    while True:
+        try:
+            value = queue.get(timeout=5)
+        except queues.Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"benchmark process exited with code {process.exitcode}") from None
+            timeout -= 5
+            if timeout <= 0:
+                process.kill()
+                raise RuntimeError("benchmark process took too long") from None
+            continue
+        process.join()
+        return value
+
+
 def run() -> list[tuple[str, str, str]]:
     rows = []
     context = multiprocessing.get_context("spawn")
@@ -66,8 +85,7 @@ def run() -> list[tuple[str, str, str]]:
         queue = context.Queue()
         process = context.Process(target=run_case, args=(card, queue))
         process.start()
-        elapsed, peak_mb, lines, total = queue.get()
-        process.join()
+        elapsed, peak_mb, lines, total = receive(queue, process)
         rate = (STOCK_ROWS + PARCELS) / elapsed
         verdict = "ok" if elapsed < 20 and peak_mb < 500 else "OVER TARGET (20 s, 500 MB)"
         rows.append(

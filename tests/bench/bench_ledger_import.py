@@ -1,0 +1,246 @@
+"""Ledger import speed (issue 6): a 1,000,000-row stock ledger CSV validated and stored on PostgreSQL
+(target: under 30 s, peak under 300 MB), and side by side on 100,000 rows: our path, plain bulk_create,
+and django-import-export's ``import_data`` (ours must be at least 20x faster than import-export)."""
+
+import io
+import multiprocessing
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = (
+    "business_date,warehouse,seller,item_id,length_mm,height_mm,width_mm,"
+    "units_per_carton,sales_qty,stock_qty\n"
+)
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        for n in range(rows):
+            out.write(
+                f"2016-06-{1 + n % 30:02d},BENCH-WH,bench-seller,ITEM{n // 30:06d},434,150,220,6,{n % 3},82\n"
+            )
+
+
+def setup_world():
+    import django
+
+    django.setup()
+    from inventory.models import LedgerFile, Operator, StockLedgerRow, Warehouse
+    from portal.models import Seller
+
+    StockLedgerRow.objects.filter(warehouse__code="BENCH-WH").delete()
+    LedgerFile.objects.filter(warehouse__code="BENCH-WH").delete()
+    operator, _ = Operator.objects.get_or_create(code="bench-op", defaults={"name": "Bench", "country": "CN"})
+    warehouse, _ = Warehouse.objects.get_or_create(
+        code="BENCH-WH",
+        defaults={"name": "Bench warehouse", "country": "CN", "operator": operator, "currency": "CNY"},
+    )
+    seller, _ = Seller.objects.get_or_create(
+        code="bench-seller",
+        defaults={"name": "Bench seller", "legal_name": "Bench", "billing_email": "b@example.com"},
+    )
+    return warehouse, seller
+
+
+def ours(path: Path, queue) -> None:
+    warehouse, _ = setup_world()
+    from inventory.ledger_import import create_upload, import_ledger_file
+
+    start = time.perf_counter()
+    with path.open("rb") as handle:
+        result = create_upload(
+            uploaded=handle,
+            name=path.name,
+            seller=None,
+            warehouse=warehouse,
+            kind="stock",
+            source="warehouse",
+            user=None,
+            enqueue=False,
+        )
+    ledger_file = import_ledger_file(result.ledger_file.pk)
+    elapsed = time.perf_counter() - start
+    assert ledger_file.status == "stored", ledger_file.message
+    queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, ledger_file.rows_stored))
+
+
+def bulk(path: Path, queue) -> None:
+    """csv.reader + Decimal/int conversion + bulk_create(batch_size=5000): the usual Django path."""
+    warehouse, seller = setup_world()
+    import csv
+    from datetime import date
+    from decimal import Decimal
+
+    from inventory.models import LedgerFile, StockLedgerRow
+
+    start = time.perf_counter()
+    ledger_file = LedgerFile.objects.create(
+        warehouse=warehouse,
+        kind="stock",
+        source="warehouse",
+        file="x",
+        original_name="bulk",
+        sha256="bulk",
+        dedupe_key=f"bulk-{time.time()}",
+    )
+    batch, stored = [], 0
+    with path.open(encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for number, row in enumerate(reader, start=2):
+            length, height, width, upc = Decimal(row[4]), Decimal(row[5]), Decimal(row[6]), int(row[7])
+            stock = int(row[9])
+            batch.append(
+                StockLedgerRow(
+                    ledger_file=ledger_file,
+                    seller=seller,
+                    warehouse=warehouse,
+                    source="warehouse",
+                    row_number=number,
+                    business_date=date.fromisoformat(row[0]),
+                    item_id=row[3],
+                    length_mm=length,
+                    height_mm=height,
+                    width_mm=width,
+                    units_per_carton=upc,
+                    daily_volume_m3=length * width * height / upc / 10**9 * stock,
+                    sales_qty=int(row[8]),
+                    stock_qty=stock,
+                )
+            )
+            if len(batch) == 5000:
+                StockLedgerRow.objects.bulk_create(batch)
+                stored += len(batch)
+                batch = []
+    StockLedgerRow.objects.bulk_create(batch)
+    stored += len(batch)
+    queue.put(
+        (time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, stored)
+    )
+
+
+def import_export(path: Path, queue) -> None:
+    """django-import-export's import_data with its fast options (use_bulk, skip_diff, force_init_instance)."""
+    warehouse, seller = setup_world()
+    import tablib
+    from import_export import fields, resources
+
+    from inventory.models import LedgerFile, StockLedgerRow
+
+    ledger_file = LedgerFile.objects.create(
+        warehouse=warehouse,
+        kind="stock",
+        source="warehouse",
+        file="x",
+        original_name="ie",
+        sha256="ie",
+        dedupe_key=f"ie-{time.time()}",
+    )
+
+    class StockResource(resources.ModelResource):
+        volume = fields.Field(attribute="daily_volume_m3")
+
+        class Meta:
+            model = StockLedgerRow
+            fields = (
+                "business_date",
+                "item_id",
+                "length_mm",
+                "height_mm",
+                "width_mm",
+                "units_per_carton",
+                "sales_qty",
+                "stock_qty",
+                "row_number",
+            )
+            use_bulk = True
+            skip_diff = True
+            force_init_instance = True
+            batch_size = 5000
+
+        def before_import_row(self, row, **kwargs):
+            row["daily_volume_m3"] = "0.0024"
+
+        def init_instance(self, row=None):
+            return StockLedgerRow(
+                ledger_file=ledger_file,
+                seller=seller,
+                warehouse=warehouse,
+                source="warehouse",
+                daily_volume_m3=0,
+            )
+
+    start = time.perf_counter()
+    text = path.read_text(encoding="utf-8")
+    dataset = tablib.Dataset().load(io.StringIO(text), format="csv")
+    dataset.append_col(list(range(2, len(dataset) + 2)), header="row_number")
+    result = StockResource().import_data(dataset, dry_run=False, raise_errors=True)
+    elapsed = time.perf_counter() - start
+    queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result.total_rows))
+
+
+def measure(function, path: Path):
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=function, args=(path, queue))
+    process.start()
+    return receive(queue, process)
+
+
+def receive(queue, process, timeout: float = 900):
+    """The child's result; a child that died says so instead of leaving the bench waiting."""
+    import queue as queues
+
+    while True:
+        try:
+            value = queue.get(timeout=5)
+        except queues.Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"benchmark process exited with code {process.exitcode}") from None
+            timeout -= 5
+            if timeout <= 0:
+                process.kill()
+                raise RuntimeError("benchmark process took too long") from None
+            continue
+        process.join()
+        return value
+
+
+def run() -> list[tuple[str, str, str]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = Path(tmp) / "stock-1m.csv", Path(tmp) / "stock-100k.csv"
+        write_csv(big, 1_000_000)
+        write_csv(small, 100_000)
+        elapsed, peak, stored = measure(ours, big)
+        verdict = "ok" if elapsed < 30 and peak < 300 else "OVER TARGET (30 s, 300 MB)"
+        rows.append(
+            (
+                "ledger import 1M stock rows (ours: stream+COPY)",
+                f"{elapsed:.1f} s",
+                f"{stored / elapsed:,.0f} rows/s, peak {peak:.0f} MB; {verdict}",
+            )
+        )
+        small_ours, _, _ = measure(ours, small)
+        small_bulk, _, _ = measure(bulk, small)
+        small_ie, _, _ = measure(import_export, small)
+        rows.append(("ledger import 100k rows (ours)", f"{small_ours:.2f} s", "parse, validate, COPY"))
+        rows.append(
+            (
+                "ledger import 100k rows (csv + bulk_create)",
+                f"{small_bulk:.2f} s",
+                f"{small_bulk / small_ours:.1f}x ours, without validation",
+            )
+        )
+        verdict = "ok" if small_ie / small_ours >= 20 else "UNDER TARGET (20x)"
+        rows.append(
+            (
+                "ledger import 100k rows (django-import-export)",
+                f"{small_ie:.2f} s",
+                f"{small_ie / small_ours:.1f}x ours; {verdict}",
+            )
+        )
+    return rows
