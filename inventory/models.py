@@ -606,13 +606,22 @@ class LedgerFile(models.Model):
 
 class LedgerRowBase(models.Model):
     """What every stored ledger row has: its file, seller, warehouse, source, row number and whether a newer
-    upload for the same dates superseded it."""
+    upload for the same dates superseded it.
 
-    ledger_file = models.ForeignKey(LedgerFile, on_delete=models.CASCADE, related_name="+")
+    The importer resolves file, seller and warehouse of every row before it stores any (SPEC §6), so the
+    foreign keys carry no database constraint: a deferred check of three keys per row would double the
+    time of a million-row COPY. Deletes still cascade through Django.
+    """
+
+    ledger_file = models.ForeignKey(
+        LedgerFile, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     seller = models.ForeignKey(
-        "portal.Seller", on_delete=models.CASCADE, related_name="+", db_index=False
+        "portal.Seller", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )  # the per-kind (seller, warehouse, day) index serves
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     source = models.CharField(max_length=10, choices=LedgerFile.Source.choices)
     row_number = models.PositiveIntegerField()
     is_current = models.BooleanField(default=True)

@@ -258,7 +258,7 @@ def test_a_crowded_carton_still_gets_exactly_one_label_page(tmp_path):
     assert pdf_pages(pdf, tmp_path) == 2
     assert "LOT-05" in text
     assert "LOT-06" not in text  # a label lists 6 lines and points to the packing list for the rest
-    assert "6 more lines" in text
+    assert "6 dòng khác" in text
 
 
 @pytest.mark.django_db
