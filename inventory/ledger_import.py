@@ -74,6 +74,32 @@ COLUMNS = {
     ],
 }
 COMPUTED = {"stock": ("daily_volume_m3", "volume_mismatch")}  # properties of the parsed row, not its fields
+TEXT_FIELDS = {
+    "item_id",
+    "order_no",
+    "carrier",
+    "destination",
+    "service_code",
+    "reference",
+    "line",
+    "service",
+}
+NULLABLE = {
+    "volume_mm3",
+    "total_volume_m3",
+    "units",
+    "carrier",
+    "destination",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "amount",
+    "reference",
+    "unit_value_cny",
+    "volume_m3",
+    "freight_rate_per_kg",
+    "weight_kg",
+}
 TEXT_DEFAULTS = {"carrier", "destination", "reference"}  # NOT NULL text columns: blank instead of NULL
 COMMON = ["ledger_file_id", "warehouse_id", "source", "seller_id", "row_number", "is_current"]
 
@@ -151,12 +177,23 @@ class Resolver:
         self.ledger_file = ledger_file
         wh = ledger_file.warehouse
         self.warehouse_names = {wh.code.lower(), wh.name.lower()}
+        self.good: dict[tuple[str, str], int] = {}
         self.sellers: dict[str, int] = {}
         for pk, code, name in Seller.objects.values_list("pk", "code", "name"):
             self.sellers.setdefault(code.lower(), pk)
             self.sellers.setdefault(name.lower(), pk)
 
     def check(self, row) -> tuple[int | None, list[RowError]]:
+        key = (row.warehouse, row.seller)
+        seller_id = self.good.get(key)
+        if seller_id is not None:  # a pair already seen on a good row: most rows of a file
+            return seller_id, []
+        seller_id, errors = self.resolve(row)
+        if not errors:
+            self.good[key] = seller_id
+        return seller_id, errors
+
+    def resolve(self, row) -> tuple[int | None, list[RowError]]:
         errors = []
         if row.warehouse.lower() not in self.warehouse_names:
             errors.append(
@@ -194,37 +231,45 @@ def copy_text(value) -> str:
     return str(value)
 
 
+def stock_volumes(row) -> tuple:
+    """Daily volume and the 1 % mismatch flag, computing the volume from the dimensions once (§6.1)."""
+    if row.total_volume_m3 is None:
+        return row.daily_volume_m3, False
+    return row.total_volume_m3, row.volume_mismatch
+
+
+COMPUTE = {"stock": stock_volumes}
+
+
 def line_builder(kind: str, row_type, prefix: str):
-    """A fast ``row -> COPY line`` for one kind: fields by index (C speed), text escaped only when needed.
+    """A fast ``row -> COPY line`` for one kind: fields by index (C speed), ``str`` for the typed values,
+    ``\\N`` only where a column may be empty, text escaped only when it needs it.
 
     ``prefix`` holds the upload's constant columns; seller and row number follow, then the kind's columns.
     """
     fields = row_type._fields
     plain = [name for name in COLUMNS[kind] if name not in COMPUTED.get(kind, ())]
     getter = operator.itemgetter(*(fields.index(name) for name in plain))
-    computed = COMPUTED.get(kind, ())
-    blank_text = {index for index, name in enumerate(plain) if name in TEXT_DEFAULTS}
+    compute = COMPUTE.get(kind)
+    text = [index for index, name in enumerate(plain) if name in TEXT_FIELDS]
+    blank_text = [index for index, name in enumerate(plain) if name in TEXT_DEFAULTS]
+    nullable = [index for index, name in enumerate(plain) if name in NULLABLE and name not in TEXT_DEFAULTS]
 
     def build(row, seller_id: int) -> str:
         values = list(getter(row))
         for index in blank_text:
             if values[index] is None:
                 values[index] = ""
-        values.extend(getattr(row, name) for name in computed)
-        return (
-            f"{prefix}\t{seller_id}\t{row.row_number}\tt\t"
-            + "\t".join(
-                "\\N"
-                if v is None
-                else (v if v.isprintable() and "\\" not in v else copy_text(v))
-                if v.__class__ is str
-                else copy_text(v)
-                if v.__class__ is bool
-                else str(v)
-                for v in values
-            )
-            + "\n"
-        )
+        for index in nullable:
+            if values[index] is None:
+                values[index] = "\\N"
+        for index in text:
+            value = values[index]
+            if value is not None and not (value.isprintable() and "\\" not in value):
+                values[index] = copy_text(value)
+        if compute is not None:
+            values.extend(compute(row))
+        return f"{prefix}\t{seller_id}\t{row.row_number}\tt\t" + "\t".join(map(str, values)) + "\n"
 
     return build
 
@@ -372,7 +417,7 @@ def _bulk_load(model, columns: list[str], spool) -> None:
 def _from_copy(field, text: str):
     internal = field.get_internal_type()
     if internal == "BooleanField":
-        return text == "t"
+        return text in ("t", "True")
     if internal == "DecimalField":
         return Decimal(text)
     if internal == "DateField":

@@ -177,3 +177,21 @@ def test_upload_is_imported_by_a_real_worker_over_redis(celery_worker_process, t
         timeout=60,
     )
     assert ledger_file.rows_stored == 30 and ledger_file.attempts == 1
+
+
+@pytest.mark.django_db
+def test_reported_volume_is_billed_and_a_volume_off_by_more_than_1_percent_is_flagged(cainiao):
+    _, warehouse = cainiao
+    # 434 × 220 × 150 mm per carton of 1, 82 in stock = 1.174404 m³ computed from the dimensions.
+    data = (
+        STOCK_HEADER + "\n" + "20160601,HK-XY,shop123,A,434,150,220,14322000,1.1726,0,82\n"
+        "20160602,HK-XY,shop123,A,434,150,220,14322000,1.2000,0,82\n"
+        "20160603,HK-XY,shop123,A,434,150,220,,,0,82\n"
+    ).encode()
+    _, ledger_file = upload(data, seller=None, warehouse=warehouse)
+    rows = StockLedgerRow.objects.filter(ledger_file=ledger_file).order_by("business_date")
+    assert [(str(r.daily_volume_m3), r.volume_mismatch) for r in rows] == [
+        ("1.172600000", False),
+        ("1.200000000", True),
+        ("1.174404000", False),
+    ]
