@@ -1,25 +1,33 @@
 """Admin for operators, warehouses, SKUs and inbound orders: ops advance orders and record receiving."""
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from inventory import services, workflow
+from inventory import ledger_import, services, workflow
 from inventory.models import (
     Certificate,
+    CustomsTaxRow,
     DestinationRule,
     InboundCarton,
     InboundOrder,
+    InboundWeightRow,
+    LedgerFile,
     Operator,
     OrderEvent,
+    OutboundParcelRow,
     ReceivingDiscrepancy,
+    ReceivingServiceRow,
     ServiceLine,
     Sku,
+    StockLedgerRow,
     StockLevel,
+    VasRow,
     Warehouse,
 )
 from portal.choices import Currency
@@ -324,3 +332,134 @@ class OrderEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # the timeline is append-only
+
+
+class LedgerUploadForm(forms.ModelForm):
+    """Ops upload a warehouse's official ledger (or a seller's on its behalf); a worker checks the rows."""
+
+    upload = forms.FileField(label=_("File (CSV or XLSX)"))
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        if upload.size == 0:
+            raise ValidationError(_("The file is empty."))
+        if upload.size > settings.LEDGER_MAX_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(limit)d MB.") % {"limit": settings.LEDGER_MAX_BYTES >> 20}
+            )
+        return upload
+
+    class Meta:
+        model = LedgerFile
+        fields = ["kind", "warehouse", "source", "seller"]
+
+
+@admin.register(LedgerFile)
+class LedgerFileAdmin(admin.ModelAdmin):
+    list_display = [
+        "original_name",
+        "kind",
+        "source",
+        "seller",
+        "warehouse",
+        "status",
+        "row_count",
+        "rows_stored",
+        "error_count",
+        "period_start",
+        "period_end",
+        "uploaded_at",
+    ]
+    list_filter = ["status", "kind", "source", "warehouse", "seller"]
+    search_fields = ["original_name", "sha256", "seller__code", "warehouse__code"]
+    list_select_related = ["seller", "warehouse"]
+    readonly_fields = [
+        "original_name",
+        "size",
+        "sha256",
+        "status",
+        "row_count",
+        "rows_checked",
+        "rows_stored",
+        "error_count",
+        "errors",
+        "message",
+        "period_start",
+        "period_end",
+        "file_format",
+        "encoding",
+        "attempts",
+        "uploaded_by",
+        "uploaded_at",
+        "finished_at",
+        "file",
+        "error_file",
+    ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = LedgerUploadForm
+            kwargs["fields"] = ["kind", "warehouse", "source", "seller", "upload"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + ["kind", "warehouse", "source", "seller"] if obj else []
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["kind", "warehouse", "source", "seller", "upload"]})]
+        return super().get_fieldsets(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        uploaded = form.cleaned_data["upload"]
+        try:
+            result = ledger_import.create_upload(
+                uploaded=uploaded,
+                name=uploaded.name,
+                seller=form.cleaned_data["seller"],
+                warehouse=form.cleaned_data["warehouse"],
+                kind=form.cleaned_data["kind"],
+                source=form.cleaned_data["source"],
+                user=request.user,
+                max_bytes=settings.LEDGER_MAX_BYTES,
+            )
+        except ledger_import.UploadRefused as exc:  # the form checked size already; kept for a race
+            messages.error(request, str(exc))
+            return
+        obj.pk = result.ledger_file.pk
+        if not result.created:
+            messages.info(request, _("This file was uploaded before; it is stored once."))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return redirect("admin:inventory_ledgerfile_changelist")
+        return redirect("admin:inventory_ledgerfile_change", obj.pk)
+
+
+def row_admin(model, date_field: str, search: tuple[str, ...]):
+    """A read-only admin list of one ledger kind's rows, filterable by seller, warehouse, source and day."""
+
+    class RowAdmin(admin.ModelAdmin):
+        list_display = ["ledger_file", "seller", "warehouse", "source", date_field, *search, "is_current"]
+        list_filter = ["is_current", "source", "warehouse", "seller", (date_field, admin.DateFieldListFilter)]
+        search_fields = list(search)
+        list_select_related = ["seller", "warehouse", "ledger_file"]
+        date_hierarchy = date_field
+
+        def has_add_permission(self, request):
+            return False
+
+        def has_change_permission(self, request, obj=None):
+            return False
+
+    admin.site.register(model, RowAdmin)
+
+
+row_admin(StockLedgerRow, "business_date", ("item_id",))
+row_admin(OutboundParcelRow, "ship_date", ("order_no",))
+row_admin(VasRow, "date", ("service_code",))
+row_admin(CustomsTaxRow, "date", ("order_no",))
+row_admin(InboundWeightRow, "date", ("line",))
+row_admin(ReceivingServiceRow, "date", ("service",))

@@ -302,6 +302,7 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
     shown: list[dict] = []
     error_count = rows = 0
     periods: dict[int, list[date]] = {}  # seller -> [first day, last day]
+    pending: list[str] = []  # COPY lines not yet written to the spool
     try:
         with ledger_file.file.open("rb") as handle, open_ledger(handle, kind) as stream:
             ledger_file.file_format, ledger_file.encoding = stream.file_format, stream.encoding or ""
@@ -318,8 +319,14 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
                     if not row_errors and not error_count:
                         day = getattr(result, date_field)
                         span = periods.setdefault(seller_id, [day, day])
-                        span[0], span[1] = min(span[0], day), max(span[1], day)
-                        spool.write(build(result, seller_id))
+                        if day < span[0]:
+                            span[0] = day
+                        elif day > span[1]:
+                            span[1] = day
+                        pending.append(build(result, seller_id))
+                        if len(pending) >= 10_000:
+                            spool.writelines(pending)
+                            pending.clear()
                 for error in row_errors:
                     error_count += 1
                     error_writer.writerow([error.row, error.column, error.reason])
@@ -332,6 +339,7 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
             shown.append({"row": error.row, "column": error.column, "reason": error.reason})
         ledger_file.errors = shown[:SHOWN_ERRORS]
         return _fail(ledger_file, str(exc), now=now, error_count=max(1, len(exc.errors)))
+    spool.writelines(pending)
     ledger_file.row_count = ledger_file.rows_checked = rows
     if rows == 0:
         return _fail(ledger_file, "The file has a header but no rows.", now=now)

@@ -10,6 +10,7 @@ from datetime import date
 import django_filters
 import django_tables2 as tables
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -132,6 +133,7 @@ class LedgerListView(SellerViewMixin, TemplateView):
                     kind=form.cleaned_data["kind"],
                     source=LedgerFile.Source.SELLER,
                     user=request.user,
+                    max_bytes=settings.LEDGER_MAX_BYTES,
                 )
             except UploadRefused as exc:
                 form.add_error("file", str(exc))

@@ -584,15 +584,10 @@ class LedgerFile(models.Model):
     class Meta:
         verbose_name = _("ledger file")
         verbose_name_plural = _("ledger files")
-        ordering = ["-uploaded_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["seller", "warehouse", "kind", "source", "sha256"], name="one_upload_per_content"
-            ),
-        ]
+        ordering = ["-uploaded_at"]  # the same content once: see dedupe_key (its seller part may be empty)
 
     def __str__(self) -> str:
-        return f"{self.original_name} ({self.get_kind_display()}, {self.seller.code})"
+        return f"{self.original_name} ({self.get_kind_display()})"
 
     @property
     def progress_percent(self) -> int:

@@ -236,3 +236,4 @@ if PRODUCTION:
 
 PORTAL_NAME = _("Seller Portal")
 INVITATION_VALID_DAYS = 7
+LEDGER_MAX_BYTES = int(env("LEDGER_MAX_BYTES", str(200 * 1024 * 1024)))  # an uploaded ledger file, at most

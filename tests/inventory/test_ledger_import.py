@@ -195,3 +195,95 @@ def test_reported_volume_is_billed_and_a_volume_off_by_more_than_1_percent_is_fl
         ("1.200000000", True),
         ("1.174404000", False),
     ]
+
+
+OTHER_KINDS = {
+    "vas": (
+        "date,warehouse,seller,service_code,quantity,amount,reference\n"
+        "2016-06-02,HK-XY,shop123,card_insert,120,,R1\n2016-06-03,HK-XY,shop123,lab_test,1,350.00,R2\n"
+    ),
+    "tax": (
+        "order_no,date,warehouse,seller,dutiable_value,tariff_rate,consumption_tax_rate,vat_rate\n"
+        "T1,2016-06-02,HK-XY,shop123,100,0,0.3,0.17\n"
+    ),
+    "inbound": "date,warehouse,seller,line,packages,weight_kg,reference\n"
+    "2016-06-02,HK-XY,shop123,lot,3,120.5,\n",
+    "receiving": (
+        "date,warehouse,seller,service,units,unit_value_cny,volume_m3,freight_rate_per_kg,weight_kg\n"
+        "2016-06-02,HK-XY,shop123,count,50,25,,,\n2016-06-02,HK-XY,shop123,crate_shared,,,0.03,2400,\n"
+        "2016-06-03,HK-XY,shop123,container_unload,,,,,800\n"
+    ),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", sorted(OTHER_KINDS))
+def test_every_other_ledger_kind_is_stored(cainiao, kind):
+    from inventory.models import LEDGER_ROW_MODELS
+
+    _, warehouse = cainiao
+    _, ledger_file = upload(OTHER_KINDS[kind].encode(), seller=None, warehouse=warehouse, kind=kind)
+    assert ledger_file.status == LedgerFile.Status.STORED, ledger_file.errors
+    expected = OTHER_KINDS[kind].count("\n") - 1
+    assert (
+        LEDGER_ROW_MODELS[kind].objects.filter(ledger_file=ledger_file, is_current=True).count() == expected
+    )
+
+
+@pytest.mark.django_db
+def test_unknown_service_code_stores_nothing(cainiao):
+    _, warehouse = cainiao
+    data = OTHER_KINDS["vas"] + "2016-06-04,HK-XY,shop123,gift_wrap,1,,\n"
+    _, ledger_file = upload(data.encode(), seller=None, warehouse=warehouse, kind="vas")
+    assert [(e["row"], e["column"]) for e in ledger_file.errors] == [(4, "service_code")]
+    from inventory.models import VasRow
+
+    assert not VasRow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ops_upload_in_admin_is_queued_for_a_worker(
+    admin_client, cainiao, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _, warehouse = cainiao
+    with (
+        mock.patch("inventory.tasks.import_ledger_file_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(
+            "/admin/inventory/ledgerfile/add/",
+            {
+                "kind": "stock",
+                "warehouse": warehouse.pk,
+                "source": "warehouse",
+                "seller": "",
+                "upload": SimpleUploadedFile(
+                    "june.csv", (GOLDEN / "cainiao_overseas_2016-06_gbk.csv").read_bytes()
+                ),
+            },
+        )
+    ledger_file = LedgerFile.objects.get()
+    assert response.status_code == 302 and ledger_file.status == LedgerFile.Status.QUEUED
+    delay.assert_called_once_with(ledger_file.pk)
+
+
+@pytest.mark.django_db
+def test_an_oversize_upload_is_refused_before_it_is_stored(owner_client, owner, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.factories import ContractFactory, ServiceLineFactory
+
+    warehouse = WarehouseFactory()
+    ContractFactory(seller=owner.seller, service_line=ServiceLineFactory(warehouse=warehouse))
+    settings.LEDGER_MAX_BYTES = 1000
+    response = owner_client.post(
+        reverse("inventory:ledger-list"),
+        {"kind": "stock", "warehouse": warehouse.pk, "file": SimpleUploadedFile("big.csv", b"x" * 1001)},
+    )
+    assert response.status_code == 400 and "the limit is 1,000 bytes" in response.content.decode()
+    assert not LedgerFile.objects.exists()
