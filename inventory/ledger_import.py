@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.ledgers import DEFAULT_MAX_BYTES, LedgerFileError, RowError, open_ledger
+from inventory.ledgers.schemas import StockVolumes
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
 from portal.models import Seller
 
@@ -231,14 +232,7 @@ def copy_text(value) -> str:
     return str(value)
 
 
-def stock_volumes(row) -> tuple:
-    """Daily volume and the 1 % mismatch flag, computing the volume from the dimensions once (§6.1)."""
-    if row.total_volume_m3 is None:
-        return row.daily_volume_m3, False
-    return row.total_volume_m3, row.volume_mismatch
-
-
-COMPUTE = {"stock": stock_volumes}
+COMPUTE = {"stock": StockVolumes}  # a fresh calculator (with its cache) per file
 
 
 def line_builder(kind: str, row_type, prefix: str):
@@ -250,7 +244,7 @@ def line_builder(kind: str, row_type, prefix: str):
     fields = row_type._fields
     plain = [name for name in COLUMNS[kind] if name not in COMPUTED.get(kind, ())]
     getter = operator.itemgetter(*(fields.index(name) for name in plain))
-    compute = COMPUTE.get(kind)
+    compute = COMPUTE[kind]() if kind in COMPUTE else None
     text = [index for index, name in enumerate(plain) if name in TEXT_FIELDS]
     blank_text = [index for index, name in enumerate(plain) if name in TEXT_DEFAULTS]
     nullable = [index for index, name in enumerate(plain) if name in NULLABLE and name not in TEXT_DEFAULTS]

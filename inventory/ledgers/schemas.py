@@ -159,6 +159,28 @@ class StockRow(NamedTuple):
         return abs(reported - computed) > _MISMATCH_TOLERANCE * max(reported, computed)
 
 
+class StockVolumes:
+    """``row -> (daily volume, mismatch flag)`` for many stock rows (§6.1), as ``StockRow`` computes them but
+    with the volume of one unit cached by dimensions: a ledger repeats each item's dimensions every day."""
+
+    def __init__(self) -> None:
+        self._unit: dict[tuple, Decimal] = {}
+
+    def __call__(self, row: StockRow) -> tuple[Decimal, bool]:
+        key = (row.length_mm, row.width_mm, row.height_mm, row.units_per_carton)
+        unit = self._unit.get(key)
+        if unit is None:
+            mm3 = _CONTEXT.multiply(_CONTEXT.multiply(row.length_mm, row.width_mm), row.height_mm)
+            unit = self._unit[key] = _CONTEXT.divide(
+                mm3, _CONTEXT.multiply(Decimal(row.units_per_carton), _MM3_PER_M3)
+            )
+        computed = _CONTEXT.multiply(unit, Decimal(row.stock_qty))
+        reported = row.total_volume_m3
+        if reported is None:
+            return computed, False
+        return reported, abs(reported - computed) > _MISMATCH_TOLERANCE * max(reported, computed)
+
+
 class OutboundRow(NamedTuple):
     """SPEC §6.2: one parcel shipped."""
 

@@ -1,6 +1,7 @@
 """Ledger uploads: all or nothing, stored once, superseded by date, in a real worker (SPEC §6, issue 6)."""
 
 import io
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -287,3 +288,34 @@ def test_an_oversize_upload_is_refused_before_it_is_stored(owner_client, owner, 
     )
     assert response.status_code == 400 and "the limit is 1,000 bytes" in response.content.decode()
     assert not LedgerFile.objects.exists()
+
+
+def test_cached_stock_volumes_equal_the_rows_own():
+    from inventory.ledgers.schemas import StockRow, StockVolumes
+
+    volumes = StockVolumes()
+    for total, upc, stock in [
+        (None, 1, 82),
+        (None, 3, 7),
+        (Decimal("1.1726"), 1, 82),
+        (Decimal("2.0"), 6, 40),
+        (None, 3, 7),
+    ]:
+        row = StockRow(
+            date(2016, 6, 1),
+            "W",
+            "S",
+            "I",
+            Decimal("434"),
+            Decimal("150"),
+            Decimal("220"),
+            upc,
+            None,
+            total,
+            0,
+            stock,
+            2,
+        )
+        daily, flag = volumes(row)
+        assert daily.quantize(Decimal("1e-12")) == row.daily_volume_m3.quantize(Decimal("1e-12"))
+        assert flag == row.volume_mismatch
