@@ -263,8 +263,10 @@ def line_builder(kind: str, row_type, prefix: str):
                 values[index] = copy_text(value)
         if compute is not None:
             values.extend(compute(row))
-        return f"{prefix}\t{seller_id}\t{row.row_number}\tt\t" + "\t".join(map(str, values)) + "\n"
+        return line(seller_id, row.row_number, *values)
 
+    width = len(plain) + (2 if compute is not None else 0)
+    line = (prefix.replace("{", "{{").replace("}", "}}") + "\t{}\t{}\tt" + "\t{}" * width + "\n").format
     return build
 
 
