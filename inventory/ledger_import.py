@@ -296,7 +296,7 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
     error_writer = csv.writer(errors_out)
     error_writer.writerow(["row", "column", "reason"])
     shown: list[dict] = []
-    error_count = rows = 0
+    error_count = rows = bad_rows = 0
     periods: dict[int, list[date]] = {}  # seller -> [first day, last day]
     pending: list[str] = []  # COPY lines not yet written to the spool
     try:
@@ -323,6 +323,7 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
                         if len(pending) >= 10_000:
                             spool.writelines(pending)
                             pending.clear()
+                bad_rows += bool(row_errors)
                 for error in row_errors:
                     error_count += 1
                     error_writer.writerow([error.row, error.column, error.reason])
@@ -344,10 +345,10 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
         ledger_file.error_file.save(
             f"{ledger_file.pk}-errors.csv", ContentFile(errors_out.getvalue().encode()), save=False
         )
-        bad_rows = len({e["row"] for e in shown})
+        shown_note = f"; the first {len(shown)} are listed" if error_count > len(shown) else ""
         return _fail(
             ledger_file,
-            f"{error_count} error(s) in the file (first rows: {bad_rows} shown); nothing was stored.",
+            f"{error_count} error(s) in {bad_rows} row(s){shown_note}.",
             now=now,
             error_count=error_count,
         )
