@@ -19,6 +19,7 @@ from inventory.models import (
     InboundWeightRow,
     LedgerFile,
     Operator,
+    OrderAttachment,
     OrderEvent,
     OutboundParcelRow,
     ReceivingDiscrepancy,
@@ -30,6 +31,7 @@ from inventory.models import (
     VasRow,
     Warehouse,
 )
+from inventory.uploads import validate_document
 from portal.choices import Currency
 
 
@@ -91,6 +93,18 @@ class DestinationRuleAdmin(admin.ModelAdmin):
     search_fields = ["requirement"]
 
 
+class AttachmentForm(forms.ModelForm):
+    class Meta:
+        model = OrderAttachment
+        fields = ["state", "title", "file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload and hasattr(upload, "read"):
+            validate_document(upload)
+        return upload
+
+
 class CartonInline(admin.TabularInline):
     model = InboundCarton
     extra = 0
@@ -111,6 +125,16 @@ class EventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class AttachmentInline(admin.TabularInline):
+    """Ops attach the documents of a step (B/L, customs declaration, inspection report); PDF, JPEG or PNG."""
+
+    model = OrderAttachment
+    form = AttachmentForm
+    extra = 1
+    fields = ["state", "title", "file", "uploaded_at"]
+    readonly_fields = ["uploaded_at"]
 
 
 class AdvanceForm(forms.Form):
@@ -185,7 +209,7 @@ class InboundOrderAdmin(admin.ModelAdmin):
         "expected_arrival_date",
     ]
     fields = readonly_fields + ["notes"]
-    inlines = [CartonInline, EventInline]
+    inlines = [AttachmentInline, CartonInline, EventInline]
     actions = ["start_receiving"]
 
     def has_add_permission(self, request):

@@ -457,6 +457,36 @@ class OrderEvent(models.Model):
         return f"{self.order}: {self.from_state or '—'} → {self.to_state}"
 
 
+class OrderAttachment(models.Model):
+    """A document ops attach to an order at a step (bill of lading, customs declaration, inspection)."""
+
+    order = models.ForeignKey(
+        InboundOrder, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("order")
+    )
+    state = models.CharField(_("step"), max_length=16, choices=InboundOrder.State.choices)
+    title = models.CharField(_("title"), max_length=120)
+    file = models.FileField(_("file"), upload_to="order-documents/%Y/%m/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    seller_lookup = "order__seller"
+
+    class Meta:
+        verbose_name = _("order document")
+        verbose_name_plural = _("order documents")
+        ordering = ["order", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.title}"
+
+
 class ReceivingDiscrepancy(models.Model):
     """A difference found at receiving (over, short, damaged): shown to the seller, feeds disputes (§10)."""
 

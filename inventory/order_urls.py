@@ -12,4 +12,5 @@ urlpatterns = [
     path(
         "<int:pk>/documents/<slug:document>/", order_views.OrderDocumentView.as_view(), name="order-document"
     ),
+    path("attachments/<int:pk>/", order_views.OrderAttachmentView.as_view(), name="order-attachment"),
 ]

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -14,7 +14,7 @@ from django.views.generic import DetailView, TemplateView
 from django_tables2 import RequestConfig
 
 from inventory import services, workflow
-from inventory.models import InboundOrder, Sku, Warehouse
+from inventory.models import InboundOrder, OrderAttachment, Sku, Warehouse
 from inventory.order_forms import CartonGroupFormSet, OrderForm
 from inventory.order_tables import OrderFilter, OrderTable
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
@@ -191,6 +191,7 @@ class OrderDetailView(SellerObjectMixin, DetailView):
                 for fee in order.estimate.get("fees", [])
             ],
             discrepancies=order.discrepancies.select_related("line__sku", "line__carton"),
+            attachments=order.attachments.all(),
             totals={
                 "cartons": len(cartons),
                 "units": sum(line.units for line in lines),
@@ -258,6 +259,18 @@ class OrderCancelView(SellerObjectMixin, View):
         else:
             messages.success(request, _("Order %(number)s cancelled.") % {"number": order.number})
         return redirect("inventory:order-detail", pk=order.pk)
+
+
+class OrderAttachmentView(SellerObjectMixin, View):
+    """A document ops attached to one of the seller's orders."""
+
+    scoped_model = OrderAttachment
+
+    def get(self, request, pk):
+        attachment = self.get_scoped_object(pk=pk)
+        return FileResponse(
+            attachment.file.open("rb"), as_attachment=True, filename=attachment.file.name.rsplit("/", 1)[-1]
+        )
 
 
 DOCUMENTS = {

@@ -113,7 +113,7 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
-    from inventory.models import Certificate, InboundCarton, InboundOrder, LedgerFile, Sku
+    from inventory.models import Certificate, InboundCarton, InboundOrder, LedgerFile, OrderAttachment, Sku
     from tariffs.models import RateCard
 
     return {
@@ -122,6 +122,7 @@ def scoped_factories():
         InboundOrder: lambda seller: InboundOrderFactory(seller=seller, state="submitted"),
         InboundCarton: lambda seller: InboundOrderFactory(seller=seller).cartons.get(),
         LedgerFile: lambda seller: LedgerFileFactory(seller=seller),
+        OrderAttachment: lambda seller: order_attachment(InboundOrderFactory(seller=seller)),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
         RateCard: lambda seller: rate_card_of(seller),
@@ -203,3 +204,14 @@ class LedgerFileFactory(factory.django.DjangoModelFactory):
     dedupe_key = factory.LazyAttribute(lambda o: f"test:{o.sha256}")
     status = "failed"
     errors = factory.LazyFunction(lambda: [{"row": 2, "column": "stock_qty", "reason": "must be 0 or more"}])
+
+
+def order_attachment(order):
+    """A PDF ops attached to ``order`` at the in-transit step."""
+    from django.core.files.base import ContentFile
+
+    from inventory.models import OrderAttachment
+
+    attachment = OrderAttachment(order=order, state="in_transit", title="Bill of lading")
+    attachment.file.save("bl.pdf", ContentFile(b"%PDF-1.4 bill of lading"), save=True)
+    return attachment

@@ -309,3 +309,45 @@ def test_documents_of_a_draft_are_not_available(owner_client, owner):
     )
     response = owner_client.get(reverse("inventory:order-document", args=[order.pk, "labels"]))
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_ops_attach_a_step_document_in_admin_and_the_seller_downloads_it(
+    admin_client, owner_client, owner, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    order = submitted_order(owner, WarehouseFactory())
+    form = {
+        "attachments-TOTAL_FORMS": "1",
+        "attachments-INITIAL_FORMS": "0",
+        "attachments-0-state": "in_transit",
+        "attachments-0-title": "Bill of lading",
+        "notes": "",
+        "cartons-TOTAL_FORMS": "0",
+        "cartons-INITIAL_FORMS": str(order.cartons.count()),
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": str(order.events.count()),
+    }
+    for index, carton in enumerate(order.cartons.all()):
+        form[f"cartons-{index}-id"] = carton.pk
+        form[f"cartons-{index}-order"] = order.pk
+    for index, event in enumerate(order.events.all()):
+        form[f"events-{index}-id"] = event.pk
+        form[f"events-{index}-order"] = order.pk
+    form["cartons-TOTAL_FORMS"] = str(order.cartons.count())
+    form["events-TOTAL_FORMS"] = str(order.events.count())
+    url = reverse("admin:inventory_inboundorder_change", args=[order.pk])
+    refused = admin_client.post(
+        url, {**form, "attachments-0-file": SimpleUploadedFile("bl.pdf", b"not a pdf")}
+    )
+    assert refused.status_code == 200 and not order.attachments.exists()
+    admin_client.post(
+        url, {**form, "attachments-0-file": SimpleUploadedFile("bl.pdf", b"%PDF-1.4 B/L COSU6180011")}
+    )
+    attachment = order.attachments.get()
+    detail = owner_client.get(reverse("inventory:order-detail", args=[order.pk])).content.decode()
+    assert "Bill of lading" in detail
+    download = owner_client.get(reverse("inventory:order-attachment", args=[attachment.pk]))
+    assert b"".join(download.streaming_content).startswith(b"%PDF-1.4 B/L")
