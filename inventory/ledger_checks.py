@@ -24,18 +24,26 @@ def month_rows(seller, warehouse_ids, first: date, last: date):
     return rows.filter(warehouse_id__in=warehouse_ids) if warehouse_ids else rows
 
 
-def daily_totals(seller, warehouse_ids, first: date, last: date) -> list[dict]:
-    """Per day of the month (warehouse rows): stored volume in m³ and units in stock, for the chart."""
+def chart_source(seller, warehouse_ids, first: date, last: date) -> str:
+    """The warehouse's rows when it has sent any for the month, else the seller's own."""
+    rows = month_rows(seller, warehouse_ids, first, last)
+    return "warehouse" if rows.filter(source="warehouse").exists() else "seller"
+
+
+def daily_totals(seller, warehouse_ids, first: date, last: date, source: str = "warehouse") -> list[dict]:
+    """Per day of the month (rows of ``source``): stored volume in m³ and units in stock, for the chart."""
     return list(
         month_rows(seller, warehouse_ids, first, last)
-        .filter(source="warehouse")
+        .filter(source=source)
         .values("business_date")
         .annotate(volume=Sum("daily_volume_m3"), units=Sum("stock_qty"))
         .order_by("business_date")
     )
 
 
-def stock_findings(seller, warehouse_ids, first: date, last: date) -> tuple[list[Finding], int]:
+def stock_findings(
+    seller, warehouse_ids, first: date, last: date, source: str = "warehouse"
+) -> tuple[list[Finding], int]:
     """Findings (at most MAX_FINDINGS) and how many there are in all."""
     findings: list[Finding] = []
     total = 0
@@ -48,7 +56,7 @@ def stock_findings(seller, warehouse_ids, first: date, last: date) -> tuple[list
 
     rows = month_rows(seller, warehouse_ids, first, last)
     previous: dict[tuple[int, str], tuple[date, int]] = {}
-    warehouse_rows = rows.filter(source="warehouse").order_by("warehouse_id", "item_id", "business_date")
+    warehouse_rows = rows.filter(source=source).order_by("warehouse_id", "item_id", "business_date")
     for warehouse_id, item, day, stock, sales in warehouse_rows.values_list(
         "warehouse_id", "item_id", "business_date", "stock_qty", "sales_qty"
     ).iterator(chunk_size=10_000):

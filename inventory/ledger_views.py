@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import DetailView, TemplateView
 from django_tables2 import RequestConfig
 
-from inventory.ledger_checks import daily_totals, stock_findings
+from inventory.ledger_checks import chart_source, daily_totals, stock_findings
 from inventory.ledger_import import UploadRefused, create_upload
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
 from inventory.resources import escape_formula
@@ -288,8 +288,9 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
         last = first.replace(day=monthrange(first.year, first.month)[1])
         warehouse = row_filter.form.cleaned_data.get("warehouse") if row_filter.is_valid() else None
         warehouse_ids = [warehouse.pk] if warehouse else []
-        totals = daily_totals(self.seller, warehouse_ids, first, last)
-        findings, finding_count = stock_findings(self.seller, warehouse_ids, first, last)
+        source = chart_source(self.seller, warehouse_ids, first, last)
+        totals = daily_totals(self.seller, warehouse_ids, first, last, source)
+        findings, finding_count = stock_findings(self.seller, warehouse_ids, first, last, source)
         chart = {
             "labels": [t["business_date"].isoformat() for t in totals],
             "volume": [str(t["volume"]) for t in totals],
@@ -301,6 +302,7 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
             "has_chart": bool(totals),
             "findings": findings,
             "finding_count": finding_count,
+            "chart_source": LedgerFile.Source(source).label,
         }
 
 
