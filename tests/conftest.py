@@ -151,3 +151,27 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_after_flush(request):
+    """Transactional tests (live server, worker processes) flush every table when they end, data migrations'
+    rows included; put the presets and destination rules back before a transactional test that needs them.
+    (Serialized rollback would skip the post-migrate signal that recreates groups and permissions.)"""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from tariffs.models import RateCard
+    from tariffs.presets import load_presets
+
+    if not RateCard.objects.exists():
+        load_presets(apps)
+        importlib.import_module("inventory.migrations.0003_destination_rules").load_rules(apps, None)
