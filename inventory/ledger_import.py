@@ -15,7 +15,7 @@ import io
 import operator
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -178,6 +178,7 @@ class Resolver:
         self.ledger_file = ledger_file
         wh = ledger_file.warehouse
         self.warehouse_names = {wh.code.lower(), wh.name.lower()}
+        self.seller_code = ledger_file.seller.code if ledger_file.seller_id else None
         self.good: dict[tuple[str, str], int] = {}
         self.sellers: dict[str, int] = {}
         for pk, code, name in Seller.objects.values_list("pk", "code", "name"):
@@ -213,7 +214,7 @@ class Resolver:
                 RowError(
                     row.row_number,
                     "seller",
-                    f'"{row.seller}" is not the seller of this upload ({self.ledger_file.seller.code})',
+                    f'"{row.seller}" is not the seller of this upload ({self.seller_code})',
                 )
             )
         return seller_id, errors
@@ -287,18 +288,28 @@ def import_ledger_file(ledger_file_id: int, *, now=None) -> LedgerFile:
         return _check_and_store(ledger_file, spool, now=now)
 
 
-def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
-    """Pass 1 (check and spool every row) and, when no row is bad, pass 2 (store them in one transaction)."""
+@dataclass
+class Scan:
+    """What pass 1 found: row counts, errors (shown and as CSV), and each seller's first and last day."""
+
+    rows: int = 0
+    error_count: int = 0
+    bad_rows: int = 0
+    shown: list = field(default_factory=list)
+    errors_csv: io.StringIO = field(default_factory=io.StringIO)
+    periods: dict = field(default_factory=dict)  # seller -> [first day, last day]
+    file_error: LedgerFileError | None = None
+
+
+def _scan(ledger_file: LedgerFile, resolver: Resolver, write_lines, progress) -> Scan:
+    """Read every row: resolve it, collect its errors, and hand the COPY lines of good rows to ``write_lines``
+    (until the first bad row: after that only errors are collected, so that every one is reported)."""
     kind = ledger_file.kind
-    resolver = Resolver(ledger_file)
     date_field = DATE_FIELD.get(kind, "date")
-    errors_out = io.StringIO()
-    error_writer = csv.writer(errors_out)
+    scan = Scan()
+    error_writer = csv.writer(scan.errors_csv)
     error_writer.writerow(["row", "column", "reason"])
-    shown: list[dict] = []
-    error_count = rows = bad_rows = 0
-    periods: dict[int, list[date]] = {}  # seller -> [first day, last day]
-    pending: list[str] = []  # COPY lines not yet written to the spool
+    pending: list[str] = []
     try:
         with ledger_file.file.open("rb") as handle, open_ledger(handle, kind) as stream:
             ledger_file.file_format, ledger_file.encoding = stream.file_format, stream.encoding or ""
@@ -306,6 +317,8 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
                 copy_text(v) for v in (ledger_file.pk, ledger_file.warehouse_id, ledger_file.source)
             )
             build = line_builder(kind, stream.schema.row_type, prefix)
+            periods, shown = scan.periods, scan.shown
+            rows = error_count = 0
             for _row_number, result in stream:
                 rows += 1
                 if isinstance(result, list):
@@ -321,86 +334,129 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
                             span[1] = day
                         pending.append(build(result, seller_id))
                         if len(pending) >= 10_000:
-                            spool.writelines(pending)
+                            write_lines(pending)
                             pending.clear()
-                bad_rows += bool(row_errors)
-                for error in row_errors:
-                    error_count += 1
-                    error_writer.writerow([error.row, error.column, error.reason])
-                    if len(shown) < SHOWN_ERRORS:
-                        shown.append({"row": error.row, "column": error.column, "reason": error.reason})
+                if row_errors:
+                    scan.bad_rows += 1
+                    for error in row_errors:
+                        error_count += 1
+                        error_writer.writerow([error.row, error.column, error.reason])
+                        if len(shown) < SHOWN_ERRORS:
+                            shown.append({"row": error.row, "column": error.column, "reason": error.reason})
                 if rows % PROGRESS_EVERY == 0:
-                    LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows)
+                    progress(rows)
+            scan.rows, scan.error_count = rows, error_count
     except LedgerFileError as exc:
-        for error in exc.errors:
-            shown.append({"row": error.row, "column": error.column, "reason": error.reason})
-        ledger_file.errors = shown[:SHOWN_ERRORS]
-        return _fail(ledger_file, str(exc), now=now, error_count=max(1, len(exc.errors)))
-    spool.writelines(pending)
-    ledger_file.row_count = ledger_file.rows_checked = rows
-    if rows == 0:
-        return _fail(ledger_file, "The file has a header but no rows.", now=now)
-    if error_count:
-        ledger_file.errors = shown
-        ledger_file.error_file.save(
-            f"{ledger_file.pk}-errors.csv", ContentFile(errors_out.getvalue().encode()), save=False
-        )
-        shown_note = f"; the first {len(shown)} are listed" if error_count > len(shown) else ""
-        return _fail(
+        scan.file_error = exc
+        return scan
+    if pending and not scan.error_count:
+        write_lines(pending)
+    return scan
+
+
+def _progress_on_side_connection(ledger_file_id: int):
+    """Progress written through a second, autocommit connection: pass 1 runs inside the COPY's transaction,
+    whose own writes nobody sees before it commits."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    side = psycopg.connect(**params, autocommit=True)
+    table = LedgerFile._meta.db_table
+
+    def progress(rows: int) -> None:
+        side.execute(f"UPDATE {table} SET rows_checked = %s WHERE id = %s", (rows, ledger_file_id))
+
+    return side, progress
+
+
+class _Abort(Exception):
+    """A bad row or an unreadable file: roll the COPY back."""
+
+
+def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
+    """Check every row and store them all or none. On PostgreSQL the rows stream into ``COPY`` while the
+    file is still being read (the server works on the other core), inside a transaction rolled back at
+    the first bad row; elsewhere they are spooled and loaded by ``bulk_create`` after the check."""
+    kind = ledger_file.kind
+    model = LEDGER_ROW_MODELS[kind]
+    resolver = Resolver(ledger_file)  # its queries run now: the connection is busy while COPY streams
+    if connection.vendor == "postgresql":
+        side, progress = _progress_on_side_connection(ledger_file.pk)
+        columns = COMMON + COLUMNS[kind]
+        column_of = {f.attname: f.column for f in model._meta.concrete_fields}
+        sql = f"COPY {model._meta.db_table} ({', '.join(column_of[c] for c in columns)}) FROM STDIN"
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                    scan = _scan(ledger_file, resolver, lambda lines: copy.write("".join(lines)), progress)
+                    if scan.file_error or scan.error_count or not scan.rows:
+                        raise _Abort
+                return _finish(ledger_file, scan, model, now=now)
+        except _Abort:
+            pass
+        finally:
+            side.close()
+    else:
+        scan = _scan(
             ledger_file,
-            f"{error_count} error(s) in {bad_rows} row(s){shown_note}.",
-            now=now,
-            error_count=error_count,
+            resolver,
+            spool.writelines,
+            lambda rows: LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows),
         )
-    ledger_file.status = LedgerFile.Status.STORING
-    starts = [span[0] for span in periods.values()]
-    ends = [span[1] for span in periods.values()]
-    ledger_file.period_start, ledger_file.period_end = min(starts), max(ends)
-    ledger_file.save(
-        update_fields=[
-            "status",
-            "row_count",
-            "rows_checked",
-            "period_start",
-            "period_end",
-            "file_format",
-            "encoding",
-        ]
-    )
-    spool.seek(0)
-    with transaction.atomic():
-        model = LEDGER_ROW_MODELS[kind]
-        for seller_id, (first, last) in periods.items():
-            model.objects.filter(
-                seller_id=seller_id,
-                warehouse_id=ledger_file.warehouse_id,
-                source=ledger_file.source,
-                is_current=True,
-                **{f"{date_field}__range": (first, last)},
-            ).update(is_current=False)
-        _load(model, kind, spool)
-        stored = rows  # every row was good and spooled
-        ledger_file.rows_stored = stored
-        ledger_file.status = LedgerFile.Status.STORED
-        ledger_file.finished_at = now or timezone.now()
-        ledger_file.message = f"{stored} rows stored."
-        ledger_file.save()
+        if not (scan.file_error or scan.error_count or not scan.rows):
+            spool.seek(0)
+            with transaction.atomic():
+                _bulk_load(model, COMMON + COLUMNS[kind], spool)
+                return _finish(ledger_file, scan, model, now=now)
+    return _refuse(ledger_file, scan, now=now)
+
+
+def _finish(ledger_file: LedgerFile, scan: Scan, model, *, now=None) -> LedgerFile:
+    """In the storing transaction: older rows of the same days stop being current; the upload is stored."""
+    date_field = DATE_FIELD.get(ledger_file.kind, "date")
+    for seller_id, (first, last) in scan.periods.items():
+        model.objects.filter(
+            seller_id=seller_id,
+            warehouse_id=ledger_file.warehouse_id,
+            source=ledger_file.source,
+            is_current=True,
+            **{f"{date_field}__range": (first, last)},
+        ).exclude(ledger_file=ledger_file).update(is_current=False)
+    ledger_file.row_count = ledger_file.rows_checked = ledger_file.rows_stored = scan.rows
+    ledger_file.period_start = min(span[0] for span in scan.periods.values())
+    ledger_file.period_end = max(span[1] for span in scan.periods.values())
+    ledger_file.status = LedgerFile.Status.STORED
+    ledger_file.finished_at = now or timezone.now()
+    ledger_file.message = f"{scan.rows} rows stored."
+    ledger_file.save()
     return ledger_file
 
 
-def _load(model, kind: str, spool) -> None:
-    columns = COMMON + COLUMNS[kind]
-    if connection.vendor == "postgresql":
-        column_of = {field.attname: field.column for field in model._meta.concrete_fields}
-        names = ", ".join(column_of[c] for c in columns)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy,
-        ):
-            while chunk := spool.read(1 << 20):
-                copy.write(chunk)
-        return
-    _bulk_load(model, columns, spool)
+def _refuse(ledger_file: LedgerFile, scan: Scan, *, now=None) -> LedgerFile:
+    if scan.file_error is not None:
+        ledger_file.errors = [
+            {"row": e.row, "column": e.column, "reason": e.reason}
+            for e in scan.file_error.errors[:SHOWN_ERRORS]
+        ]
+        return _fail(
+            ledger_file, str(scan.file_error), now=now, error_count=max(1, len(scan.file_error.errors))
+        )
+    ledger_file.row_count = ledger_file.rows_checked = scan.rows
+    if not scan.rows:
+        return _fail(ledger_file, "The file has a header but no rows.", now=now)
+    ledger_file.errors = scan.shown
+    ledger_file.error_file.save(
+        f"{ledger_file.pk}-errors.csv", ContentFile(scan.errors_csv.getvalue().encode()), save=False
+    )
+    shown_note = f"; the first {len(scan.shown)} are listed" if scan.error_count > len(scan.shown) else ""
+    return _fail(
+        ledger_file,
+        f"{scan.error_count} error(s) in {scan.bad_rows} row(s){shown_note}.",
+        now=now,
+        error_count=scan.error_count,
+    )
 
 
 def _bulk_load(model, columns: list[str], spool) -> None:
