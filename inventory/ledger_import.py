@@ -1,10 +1,11 @@
 """Ledger uploads (SPEC §6, issue 6): the same file is stored once; a file is stored all or nothing; a
 newer upload supersedes the rows of the same seller, warehouse, kind, source and days.
 
-Pass 1 streams the file through ``inventory.ledgers`` (flat memory), resolves warehouse and seller of
-each row and writes the converted rows to a temporary file; progress goes to the ``LedgerFile`` row as it
-runs. Pass 2, only when no row was bad, loads that file in one transaction: PostgreSQL ``COPY`` (or
-``bulk_create`` on SQLite) after marking the superseded rows.
+The file is streamed through ``inventory.ledgers`` (flat memory); each row's warehouse and seller are
+resolved, and its errors collected. On PostgreSQL the good rows stream into ``COPY`` inside a
+transaction that is rolled back if any row is bad (the server loads while Python parses); on SQLite they
+are spooled to a temporary file and loaded by ``bulk_create`` after the check. Progress goes to the
+``LedgerFile`` row as it runs.
 """
 
 from __future__ import annotations
