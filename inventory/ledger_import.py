@@ -285,8 +285,7 @@ def import_ledger_file(ledger_file_id: int, *, now=None) -> LedgerFile:
             )
         ledger_file.status = LedgerFile.Status.CHECKING
         ledger_file.save(update_fields=["attempts", "status"])
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="") as spool:
-        return _check_and_store(ledger_file, spool, now=now)
+    return _check_and_store(ledger_file, now=now)
 
 
 @dataclass
@@ -376,7 +375,7 @@ class _Abort(Exception):
     """A bad row or an unreadable file: roll the COPY back."""
 
 
-def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
+def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
     """Check every row and store them all or none. On PostgreSQL the rows stream into ``COPY`` while the
     file is still being read (the server works on the other core), inside a transaction rolled back at
     the first bad row; elsewhere they are spooled and loaded by ``bulk_create`` after the check."""
@@ -400,17 +399,18 @@ def _check_and_store(ledger_file: LedgerFile, spool, *, now=None) -> LedgerFile:
         finally:
             side.close()
     else:
-        scan = _scan(
-            ledger_file,
-            resolver,
-            spool.writelines,
-            lambda rows: LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows),
-        )
-        if not (scan.file_error or scan.error_count or not scan.rows):
-            spool.seek(0)
-            with transaction.atomic():
-                _bulk_load(model, COMMON + COLUMNS[kind], spool)
-                return _finish(ledger_file, scan, model, now=now)
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="") as spool:
+            scan = _scan(
+                ledger_file,
+                resolver,
+                spool.writelines,
+                lambda rows: LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows),
+            )
+            if not (scan.file_error or scan.error_count or not scan.rows):
+                spool.seek(0)
+                with transaction.atomic():
+                    _bulk_load(model, COMMON + COLUMNS[kind], spool)
+                    return _finish(ledger_file, scan, model, now=now)
     return _refuse(ledger_file, scan, now=now)
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_tables2 import RequestConfig
 
@@ -173,7 +174,7 @@ class LedgerFileView(SellerObjectMixin, DetailView):
         return super().get_context_data(running=running, **kwargs)
 
 
-class LedgerErrorsView(SellerObjectMixin, DetailView):
+class LedgerErrorsView(SellerObjectMixin, View):
     """Every bad row of a refused upload, as CSV (row, column, reason)."""
 
     scoped_model = LedgerFile

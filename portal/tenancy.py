@@ -14,12 +14,6 @@ from django.shortcuts import redirect
 from .models import Seller, SellerUser
 
 
-def seller_of(user) -> Seller | None:
-    """The seller a user belongs to, or None for ops staff and anonymous users."""
-    membership = membership_of(user)
-    return membership.seller if membership else None
-
-
 def membership_of(user) -> SellerUser | None:
     if not getattr(user, "is_authenticated", False):
         return None
