@@ -1,7 +1,12 @@
 """Django admin for accounts: ops approve sellers, manage logins and invitations."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -13,8 +18,27 @@ admin.site.site_title = _("Seller Portal admin")
 admin.site.index_title = _("Operations")
 
 
+SELLER_LOGIN_FIELDSETS = (
+    (None, {"fields": ("email", "seller")}),
+    (_("Personal info"), {"fields": ("first_name", "last_name", "language")}),
+    (_("Access"), {"fields": ("is_active",)}),
+    (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+)
+
+
+class SellerLoginForm(forms.ModelForm):
+    """What a non-superuser may change on a seller's login: whether it can log in, nothing else."""
+
+    class Meta:
+        model = User
+        fields = ["is_active"]
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Superusers manage every login; ops and finance see seller logins only, without password,
+    staff flags, groups or permissions, and ops may only activate or deactivate them (portal/roles.py)."""
+
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "seller", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_active", "groups", "language"]
@@ -36,7 +60,81 @@ class UserAdmin(BaseUserAdmin):
         return membership.seller.name if membership else "—"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("membership__seller")
+        queryset = super().get_queryset(request).select_related("membership__seller")
+        if not request.user.is_superuser:
+            queryset = queryset.filter(is_staff=False, is_superuser=False)
+        return queryset
+
+    def get_list_display(self, request):
+        if request.user.is_superuser:
+            return self.list_display
+        return ["email", "first_name", "last_name", "seller", "is_active", "last_login"]
+
+    def get_list_filter(self, request):
+        return self.list_filter if request.user.is_superuser else ["is_active", "language"]
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return SELLER_LOGIN_FIELDSETS
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return ()
+        return ("email", "seller", "first_name", "last_name", "language", "last_login", "date_joined")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if not request.user.is_superuser:
+            kwargs["form"] = SellerLoginForm
+        return super().get_form(request, obj, **kwargs)
+
+    @staticmethod
+    def _is_staff_login(obj) -> bool:
+        return obj is not None and (obj.is_staff or obj.is_superuser)
+
+    def has_view_permission(self, request, obj=None):
+        if self._is_staff_login(obj) and not request.user.is_superuser:
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if self._is_staff_login(obj) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # sellers register or are invited; staff logins are a superuser's
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Groups and their permissions are a superuser's; the ops and finance sets live in portal/roles.py."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 class SellerUserInline(admin.TabularInline):
@@ -75,8 +173,52 @@ class SellerUserAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "seller", "role", "status", "created_at", "expires_at"]
+    """Invitations are read-only here (owners invite from their Account page); the token is stored only as a
+    hash and never shown. "Resend" issues a new link (the old one stops working) and emails it."""
+
+    list_display = ["email", "seller", "role", "status", "invited_by", "created_at", "expires_at"]
     list_filter = ["status", "role"]
     search_fields = ["email", "seller__name"]
-    readonly_fields = ["token", "created_at", "accepted_at"]
-    list_select_related = ["seller"]
+    fields = ["seller", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at"]
+    readonly_fields = fields
+    list_select_related = ["seller", "invited_by"]
+    actions = ["resend", "revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Resend selected invitations (a new link)"), permissions=["change"])
+    def resend(self, request, queryset):
+        count = services.resend_invitations(
+            invitations=list(queryset),
+            resent_by=request.user,
+            accept_url_for=lambda token: request.build_absolute_uri(
+                reverse("invitation-accept", args=[token])
+            ),
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d invitation sent again with a new link.",
+                "%(count)d invitations sent again with a new link.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        if count < len(queryset):
+            self.message_user(
+                request,
+                _("Only pending invitations can be sent again; the others were skipped."),
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Revoke selected invitations"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = services.revoke_invitations(invitations=list(queryset))
+        self.message_user(
+            request,
+            ngettext("%(count)d invitation revoked.", "%(count)d invitations revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

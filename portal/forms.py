@@ -5,7 +5,9 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Country, Currency, Language
-from .models import Seller, SellerUser
+from .models import Seller, SellerUser, User
+
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length  # 254: longer is a form error, not a 500
 
 
 class PasswordPairForm(forms.Form):
@@ -51,7 +53,7 @@ class RegistrationForm(PasswordPairForm):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.ZH_HANS)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email address"))
+    email = forms.EmailField(label=_("Email address"), max_length=EMAIL_MAX_LENGTH)
 
 
 class AcceptInvitationForm(PasswordPairForm):
@@ -68,7 +70,7 @@ class CompanyForm(forms.ModelForm):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"))
+    email = forms.EmailField(label=_("Email address"), max_length=EMAIL_MAX_LENGTH)
     role = forms.ChoiceField(label=_("Role"), choices=SellerUser.Role.choices, initial=SellerUser.Role.STAFF)
 
 

@@ -1,5 +1,6 @@
 """Accounts and tenancy: users, seller companies, their logins and invitations (SPEC §1)."""
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -103,7 +104,11 @@ class SellerUser(models.Model):
         FINANCE = "finance", _("Finance")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        verbose_name=_("user"),
+        limit_choices_to={"is_staff": False, "is_superuser": False},  # a staff login never joins a seller
     )
     seller = models.ForeignKey(
         Seller, on_delete=models.CASCADE, related_name="members", verbose_name=_("seller")
@@ -121,15 +126,22 @@ class SellerUser(models.Model):
 
 
 def new_invitation_token() -> str:
+    """A fresh invitation token: sent in the link, never stored (only its hash is)."""
     return secrets.token_urlsafe(32)
 
 
-def invitation_expiry():
-    return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+def hash_invitation_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_expiry(now=None):
+    return (now or timezone.now()) + timedelta(days=settings.INVITATION_VALID_DAYS)
 
 
 class Invitation(models.Model):
-    """An owner's invitation of a colleague by email; accepted through a one-time link."""
+    """An owner's invitation of a colleague by email; accepted through a one-time link.
+
+    Only the SHA-256 of the link's token is stored, so nobody who reads the table (or admin) can use it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -143,7 +155,7 @@ class Invitation(models.Model):
     role = models.CharField(
         _("role"), max_length=10, choices=SellerUser.Role.choices, default=SellerUser.Role.STAFF
     )
-    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,25 +1,81 @@
-"""Ops and finance staff groups with their model permissions (SPEC §1), kept in sync after migrate."""
+"""Staff roles (SPEC §1): groups ``ops`` and ``finance`` as explicit allow-lists, kept in sync after migrate.
+
+Each role maps a model label to the actions it may take on that model; an action ``x`` is the permission
+codename ``x_<model>`` (Django's ``view``/``add``/``change``/``delete``, or a model's own permission such as
+``issue`` for ``billing.invoice`` → ``issue_invoice``). Nothing is granted by app: a model that is not listed
+here gives its permissions to superusers only. Staff accounts, groups and permissions (``auth.*``) are never
+listed: only superusers manage them. Ops manage seller users (``portal.user``), and the User admin limits them
+to seller logins and to the ``is_active`` field (``portal/admin.py``).
+
+To extend a role (e.g. when ``billing`` gets its models), add ``"billing.invoice": (VIEW, CHANGE, "issue")``
+to its dict below and to the README table; ``tests/portal/test_staff_roles.py`` checks that every label
+and permission exists and that nothing else is granted.
+"""
 
 from django.apps import apps as global_apps
 
-OPS_APPS = {"portal", "inventory", "tariffs", "billing", "django_celery_beat"}
-FINANCE_FULL_APPS = {"billing"}
-FINANCE_VIEW_APPS = {"portal", "inventory", "tariffs"}
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+
+# What ops staff may do, per model (SPEC §1): approve sellers and manage their users, advance inbound
+# orders and record receiving, upload the warehouse's ledgers, edit rate cards and contracts.
+OPS: dict[str, tuple[str, ...]] = {
+    "portal.seller": (VIEW, ADD, CHANGE),  # approve sellers, fix their details
+    "portal.selleruser": (VIEW, ADD, CHANGE),  # a seller login's membership and role (never a staff user)
+    "portal.user": (VIEW, CHANGE),  # seller logins only, and only activate / deactivate
+    "portal.invitation": (VIEW, CHANGE),  # resend (a new link) and revoke
+    "inventory.operator": (VIEW, ADD, CHANGE),
+    "inventory.warehouse": (VIEW, ADD, CHANGE),
+    "inventory.serviceline": (VIEW, ADD, CHANGE),
+    "inventory.destinationrule": (VIEW, ADD, CHANGE, DELETE),  # compliance rules are data ops extend
+    "inventory.sku": (VIEW,),
+    "inventory.certificate": (VIEW,),
+    "inventory.inboundorder": (VIEW, CHANGE),  # advance, record receiving, notes
+    "inventory.inboundcarton": (VIEW,),
+    "inventory.inboundline": (VIEW,),
+    "inventory.orderattachment": (VIEW, ADD, CHANGE),  # a step's documents (B/L, declarations)
+    "inventory.orderevent": (VIEW,),
+    "inventory.receivingdiscrepancy": (VIEW,),
+    "inventory.stocklevel": (VIEW,),
+    "inventory.ledgerfile": (VIEW, ADD),  # upload the warehouse's official ledgers
+    "inventory.stockledgerrow": (VIEW,),
+    "inventory.outboundparcelrow": (VIEW,),
+    "inventory.vasrow": (VIEW,),
+    "inventory.customstaxrow": (VIEW,),
+    "inventory.inboundweightrow": (VIEW,),
+    "inventory.receivingservicerow": (VIEW,),
+    "tariffs.ratecard": (VIEW, ADD, CHANGE, DELETE),  # issued invoices freeze a version (tariffs/admin.py)
+    "tariffs.ratecardversion": (VIEW, ADD, CHANGE, DELETE),
+    "tariffs.feerule": (VIEW, ADD, CHANGE, DELETE),
+    "tariffs.contract": (VIEW, ADD, CHANGE),
+    # billing (close, disputes, credit notes) goes here when its models exist.
+}
+
+# Finance (SPEC §1): issue invoices, send statements, record payments; read-only everywhere else ops work.
+FINANCE: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(OPS, (VIEW,)),
+    # billing (invoices, statements, payments) goes here when its models exist.
+}
+
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {"ops": OPS, "finance": FINANCE}
+
+
+def permission_keys(allow_list: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
+    """The (app_label, codename) pairs an allow-list grants."""
+    keys = set()
+    for label, actions in allow_list.items():
+        app_label, model_name = label.split(".")
+        keys.update((app_label, f"{action}_{model_name}") for action in actions)
+    return keys
 
 
 def sync_staff_groups(sender=None, apps=global_apps, using="default", **kwargs) -> None:
-    """Give group ``ops`` every permission of the portal's apps; ``finance`` billing plus read access."""
+    """Set each role's group to exactly its allow-list (permissions granted by hand are taken away)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    ops, _ = Group.objects.using(using).get_or_create(name="ops")
-    finance, _ = Group.objects.using(using).get_or_create(name="finance")
-    perms = Permission.objects.using(using).select_related("content_type")
-    ops.permissions.set([p for p in perms if p.content_type.app_label in OPS_APPS])
-    finance.permissions.set(
-        [
-            p
-            for p in perms
-            if p.content_type.app_label in FINANCE_FULL_APPS
-            or (p.content_type.app_label in FINANCE_VIEW_APPS and p.codename.startswith("view_"))
-        ]
-    )
+    perms = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.using(using).select_related("content_type")
+    }
+    for name, allow_list in ROLES.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        group.permissions.set([perms[key] for key in sorted(permission_keys(allow_list)) if key in perms])

@@ -1,16 +1,26 @@
 """Account services: every state change of sellers, users and invitations (SPEC §1)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .emails import send_templated_email
-from .models import Invitation, Seller, SellerUser, User
+from .models import (
+    Invitation,
+    Seller,
+    SellerUser,
+    User,
+    hash_invitation_token,
+    invitation_expiry,
+    new_invitation_token,
+)
 
 
 @dataclass(frozen=True)
@@ -39,11 +49,15 @@ def unique_seller_code(name: str) -> str:
     return code
 
 
-def register_seller(registration: Registration) -> Seller:
-    """Create a pending seller with its owner login; ops approve it in admin before it can log in."""
+def register_seller(registration: Registration, *, absolute_url: Callable[[str], str] = str) -> Seller | None:
+    """Create a pending seller with its owner login; ops approve it in admin before it can log in.
+
+    An address that already has a login gets a notice by email instead, and the caller answers exactly as
+    for a new registration, so the form does not tell who has an account (security review, finding 10)."""
     email = registration.email.strip().lower()
     if email_taken(email):
-        raise ValidationError({"email": _("An account with this email address already exists.")})
+        notify_existing_account(email=email, language=registration.language, absolute_url=absolute_url)
+        return None
     try:
         with transaction.atomic():
             seller = Seller.objects.create(
@@ -66,9 +80,25 @@ def register_seller(registration: Registration) -> Seller:
                 is_active=False,
             )
             SellerUser.objects.create(user=user, seller=seller, role=SellerUser.Role.OWNER)
-    except IntegrityError as exc:  # a concurrent registration with the same email
-        raise ValidationError({"email": _("An account with this email address already exists.")}) from exc
+    except IntegrityError:  # a concurrent registration with the same email won
+        notify_existing_account(email=email, language=registration.language, absolute_url=absolute_url)
+        return None
     return seller
+
+
+def notify_existing_account(*, email: str, language: str, absolute_url: Callable[[str], str] = str) -> None:
+    """Tell the owner of an existing login that someone tried to register with their address."""
+    user = User.objects.filter(email__iexact=email).first()
+    send_templated_email(
+        to=[user.email if user else email],
+        template="registration_exists",
+        context={
+            "email": email,
+            "login_url": absolute_url(reverse("login")),
+            "password_reset_url": absolute_url(reverse("password_reset")),
+        },
+        language=(user.language if user else "") or language,
+    )
 
 
 def approve_sellers(*, sellers, approved_by: User, now=None) -> int:
@@ -96,29 +126,77 @@ def approve_sellers(*, sellers, approved_by: User, now=None) -> int:
     return approved
 
 
+AcceptUrlFor = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """A new invitation and its link: the link is shown once to the inviter and emailed, never stored."""
+
+    invitation: Invitation
+    accept_url: str
+
+
+def send_invitation(*, invitation: Invitation, invited_by: User | None, accept_url: str) -> None:
+    send_templated_email(
+        to=[invitation.email],
+        template="invitation",
+        context={
+            "invitation": invitation,
+            "seller": invitation.seller,
+            "invited_by": invited_by,
+            "accept_url": accept_url,
+        },
+        language=invitation.seller.language,
+    )
+
+
 def invite_colleague(
-    *, seller: Seller, invited_by: User, email: str, role: str, accept_url_for
-) -> Invitation:
-    """Invite a colleague by email; ``accept_url_for(invitation)`` builds the absolute link."""
+    *, seller: Seller, invited_by: User, email: str, role: str, accept_url_for: AcceptUrlFor
+) -> IssuedInvitation:
+    """Invite a colleague by email; ``accept_url_for(token)`` builds the absolute link."""
     email = email.strip().lower()
     if email_taken(email):
         raise ValidationError({"email": _("An account with this email address already exists.")})
+    token = new_invitation_token()
     with transaction.atomic():
         if seller.invitations.filter(email=email, status=Invitation.Status.PENDING).exists():
             raise ValidationError({"email": _("This address has already been invited.")})
-        invitation = Invitation.objects.create(seller=seller, email=email, role=role, invited_by=invited_by)
-        send_templated_email(
-            to=[email],
-            template="invitation",
-            context={
-                "invitation": invitation,
-                "seller": seller,
-                "invited_by": invited_by,
-                "accept_url": accept_url_for(invitation),
-            },
-            language=seller.language,
+        invitation = Invitation.objects.create(
+            seller=seller,
+            email=email,
+            role=role,
+            invited_by=invited_by,
+            token_hash=hash_invitation_token(token),
         )
-    return invitation
+        accept_url = accept_url_for(token)
+        send_invitation(invitation=invitation, invited_by=invited_by, accept_url=accept_url)
+    return IssuedInvitation(invitation=invitation, accept_url=accept_url)
+
+
+def resend_invitations(*, invitations, resent_by: User, accept_url_for: AcceptUrlFor, now=None) -> int:
+    """Give each pending invitation a new token and validity and email the new link; the old link stops
+    working. Accepted and revoked invitations are skipped. Returns how many were sent."""
+    sent = 0
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().select_related("seller", "invited_by")
+        for invitation in locked.filter(pk__in=[i.pk for i in invitations], status=Invitation.Status.PENDING):
+            token = new_invitation_token()
+            invitation.token_hash = hash_invitation_token(token)
+            invitation.expires_at = invitation_expiry(now)
+            invitation.save(update_fields=["token_hash", "expires_at"])
+            send_invitation(
+                invitation=invitation,
+                invited_by=invitation.invited_by or resent_by,
+                accept_url=accept_url_for(token),
+            )
+            sent += 1
+    return sent
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to, if any."""
+    return Invitation.objects.select_related("seller").filter(token_hash=hash_invitation_token(token)).first()
 
 
 def accept_invitation(
@@ -127,7 +205,11 @@ def accept_invitation(
     """Create the invited user's login and membership; an invitation works once."""
     with transaction.atomic():
         try:
-            invitation = Invitation.objects.select_for_update().select_related("seller").get(token=token)
+            invitation = (
+                Invitation.objects.select_for_update()
+                .select_related("seller")
+                .get(token_hash=hash_invitation_token(token))
+            )
         except Invitation.DoesNotExist as exc:
             raise ValidationError(_("This invitation link is not valid.")) from exc
         if not invitation.is_usable(now):
@@ -153,6 +235,14 @@ def revoke_invitation(*, invitation: Invitation) -> None:
         raise ValidationError(_("Only a pending invitation can be revoked."))
     invitation.status = Invitation.Status.REVOKED
     invitation.save(update_fields=["status"])
+
+
+def revoke_invitations(*, invitations) -> int:
+    """Revoke the pending ones among ``invitations``; returns how many were revoked."""
+    with transaction.atomic():
+        return Invitation.objects.filter(
+            pk__in=[i.pk for i in invitations], status=Invitation.Status.PENDING
+        ).update(status=Invitation.Status.REVOKED)
 
 
 def change_member(*, member: SellerUser, role: str, is_active: bool, changed_by: User) -> SellerUser:

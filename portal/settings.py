@@ -38,8 +38,14 @@ if PRODUCTION:
         if not os.environ.get(required):
             raise ImproperlyConfigured(f"{required} must be set when DJANGO_ENV=production")
 
-SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production")
+if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must not be the development key when DJANGO_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -134,6 +140,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the login form field, though users log in by email
+# Behind reverse proxies: how many trusted proxies append to X-Forwarded-For (0: the header is ignored and
+# REMOTE_ADDR is the client). The header is the request.META name of the proxies' forwarded-for header.
+AXES_IPWARE_PROXY_COUNT = int(env("AXES_IPWARE_PROXY_COUNT", "0") or 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (env("AXES_PROXY_HEADER", "HTTP_X_FORWARDED_FOR"), "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip_address"
 
 # Languages: the UI speaks the sellers' four languages.
 LANGUAGE_CODE = "en"

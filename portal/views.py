@@ -4,8 +4,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -54,6 +54,9 @@ class DashboardView(SellerViewMixin, TemplateView):
         return context
 
 
+INVITATION_LINK_KEY = "portal.invitation_link"
+
+
 class AccountView(SellerViewMixin, TemplateView):
     template_name = "portal/account.html"
 
@@ -74,6 +77,7 @@ class AccountView(SellerViewMixin, TemplateView):
             is_owner=is_owner,
             company_form=kwargs.get("company_form") or CompanyForm(instance=self.seller),
             invitation_form=kwargs.get("invitation_form") or InvitationForm(),
+            invitation_link=self.request.session.pop(INVITATION_LINK_KEY, None),
         )
         return context
 
@@ -86,19 +90,21 @@ class AccountView(SellerViewMixin, TemplateView):
             if form.is_valid():
                 email = form.cleaned_data["email"]
                 try:
-                    services.invite_colleague(
+                    issued = services.invite_colleague(
                         seller=self.seller,
                         invited_by=request.user,
                         email=email,
                         role=form.cleaned_data["role"],
-                        accept_url_for=lambda inv: request.build_absolute_uri(
-                            reverse("invitation-accept", args=[inv.token])
+                        accept_url_for=lambda token: request.build_absolute_uri(
+                            reverse("invitation-accept", args=[token])
                         ),
                     )
                 except ValidationError as exc:
                     add_errors(form, exc)
                 else:
                     messages.success(request, _("Invitation sent to %(email)s.") % {"email": email})
+                    # The link is shown once, on the next page, to the inviter (it is stored only as a hash).
+                    request.session[INVITATION_LINK_KEY] = {"email": email, "url": issued.accept_url}
                     return redirect("portal:account")
             return self.render_to_response(self.get_context_data(invitation_form=form), status=400)
         form = CompanyForm(request.POST, instance=self.seller)
@@ -168,7 +174,7 @@ class RegisterView(FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            services.register_seller(
+            services.register_seller(  # the same answer whether or not the address has a login
                 services.Registration(
                     company_name=data["company_name"],
                     legal_name=data["legal_name"],
@@ -180,7 +186,8 @@ class RegisterView(FormView):
                     first_name=data["first_name"],
                     last_name=data["last_name"],
                     tax_id=data["tax_id"],
-                )
+                ),
+                absolute_url=self.request.build_absolute_uri,
             )
         except ValidationError as exc:
             add_errors(form, exc)
@@ -195,9 +202,10 @@ class InvitationAcceptView(FormView):
     form_class = AcceptInvitationForm
 
     def dispatch(self, request, *args, **kwargs):
-        self.invitation = get_object_or_404(
-            Invitation.objects.select_related("seller"), token=kwargs["token"]
-        )
+        self.token = kwargs["token"]
+        self.invitation = services.find_invitation(self.token)
+        if self.invitation is None:
+            raise Http404(_("This invitation link is not valid."))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -208,7 +216,7 @@ class InvitationAcceptView(FormView):
     def form_valid(self, form):
         try:
             user = services.accept_invitation(
-                token=self.invitation.token,
+                token=self.token,
                 password=form.cleaned_data["password1"],
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],

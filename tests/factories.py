@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 
-from portal.models import Invitation, Seller, SellerUser, User
+from portal.models import Invitation, Seller, SellerUser, User, hash_invitation_token, new_invitation_token
 
 PASSWORD = "a-Strong-test-pass-42"
 
@@ -46,11 +46,21 @@ class SellerUserFactory(factory.django.DjangoModelFactory):
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):
+    """An invitation; only the hash of ``token`` is stored, and the plain token is kept on the object
+    (``invitation.token``) as the inviter would get it in the link."""
+
     class Meta:
         model = Invitation
 
     seller = factory.SubFactory(SellerFactory)
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    token = factory.LazyFunction(new_invitation_token)
+
+    @classmethod
+    def _create(cls, model_class, *args, token, **kwargs):
+        invitation = super()._create(model_class, *args, token_hash=hash_invitation_token(token), **kwargs)
+        invitation.token = token
+        return invitation
 
 
 class OperatorFactory(factory.django.DjangoModelFactory):
