@@ -24,8 +24,8 @@ class Migration(migrations.Migration):
             name="token_hash",
             field=models.CharField(editable=False, max_length=64, null=True),
         ),
-        # Irreversible on purpose: the plaintext tokens cannot be recovered from their hashes.
-        migrations.RunPython(hash_existing_tokens),
+        # Going back cannot recover the plaintext tokens from their hashes: pending links stop working then.
+        migrations.RunPython(hash_existing_tokens, migrations.RunPython.noop),
         migrations.RemoveField(model_name="invitation", name="token"),
         migrations.AlterField(
             model_name="invitation",
