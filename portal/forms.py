@@ -2,12 +2,23 @@
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Country, Currency, Language
 from .models import Seller, SellerUser, User
 
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length  # 254: longer is a form error, not a 500
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form sets the username's max_length after building the field, so the length is never
+    validated and a longer address reached authentication and django-axes' 255-character column (a 500)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(MaxLengthValidator(EMAIL_MAX_LENGTH))
 
 
 class PasswordPairForm(forms.Form):

@@ -179,7 +179,7 @@ def resend_invitations(*, invitations, resent_by: User, accept_url_for: AcceptUr
     working. Accepted and revoked invitations are skipped. Returns how many were sent."""
     sent = 0
     with transaction.atomic():
-        locked = Invitation.objects.select_for_update().select_related("seller", "invited_by")
+        locked = Invitation.objects.select_for_update(of=("self",)).select_related("seller", "invited_by")
         for invitation in locked.filter(pk__in=[i.pk for i in invitations], status=Invitation.Status.PENDING):
             token = new_invitation_token()
             invitation.token_hash = hash_invitation_token(token)
