@@ -36,3 +36,22 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", env_overrides=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_refuses_to_start_with_debug_on():
+    result = run_manage("check", env_overrides={**PRODUCTION_ENV, "DEBUG": "1"})
+    assert result.returncode != 0
+    assert "DEBUG must be off when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_development_secret_key():
+    from django.conf import settings
+
+    result = run_manage("check", env_overrides={**PRODUCTION_ENV, "SECRET_KEY": settings.DEV_SECRET_KEY})
+    assert result.returncode != 0
+    assert "SECRET_KEY must not be the development key when DJANGO_ENV=production" in result.stderr
+
+
+def test_development_still_starts_with_debug_and_the_development_key():
+    result = run_manage("check", env_overrides={"DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
