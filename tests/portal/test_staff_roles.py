@@ -258,3 +258,39 @@ def test_a_staff_login_cannot_be_attached_to_a_seller(client, admin_user, as_sup
     )
     assert autocomplete.status_code == 200
     assert autocomplete.json()["results"] == []
+
+
+# --- the allow-lists still let each role do its SPEC §1 work -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ops_reach_the_admin_pages_of_their_work_and_finance_reads_them(client):
+    from tests.factories import InboundOrderFactory, preset_card
+
+    order = InboundOrderFactory()
+    card = preset_card()
+    seller_login = SellerUserFactory().user
+    work = [
+        reverse("admin:portal_seller_changelist"),
+        reverse("admin:portal_user_change", args=[seller_login.pk]),
+        reverse("admin:portal_invitation_changelist"),
+        reverse("admin:inventory_inboundorder_change", args=[order.pk]),
+        reverse("admin:inventory_ledgerfile_changelist"),
+        reverse("admin:tariffs_ratecard_change", args=[card.pk]),
+        reverse("admin:tariffs_contract_changelist"),
+    ]
+    ops_only = [
+        reverse("admin:inventory_order_advance", args=[order.pk]),
+        reverse("admin:inventory_order_receive", args=[order.pk]),
+        reverse("admin:inventory_ledgerfile_add"),
+        reverse("admin:tariffs_ratecard_add"),
+        reverse("admin:tariffs_contract_add"),
+    ]
+    client.force_login(staff_user("ops"))
+    assert {url: client.get(url).status_code for url in work + ops_only} == dict.fromkeys(
+        work + ops_only, 200
+    )
+    client.logout()
+    client.force_login(staff_user("finance"))
+    assert {url: client.get(url).status_code for url in work} == dict.fromkeys(work, 200)
+    assert {url: client.get(url).status_code for url in ops_only} == dict.fromkeys(ops_only, 403)
