@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -56,6 +57,7 @@ def register_seller(registration: Registration, *, absolute_url: Callable[[str],
     for a new registration, so the form does not tell who has an account (security review, finding 10)."""
     email = registration.email.strip().lower()
     if email_taken(email):
+        make_password(registration.password)  # the work of creating a login, so timing does not tell either
         notify_existing_account(email=email, language=registration.language, absolute_url=absolute_url)
         return None
     try:
