@@ -295,3 +295,35 @@ def test_ops_reach_the_admin_pages_of_their_work_and_finance_reads_them(client):
     client.force_login(staff_user("finance"))
     assert {url: client.get(url).status_code for url in work} == dict.fromkeys(work, 200)
     assert {url: client.get(url).status_code for url in ops_only} == dict.fromkeys(ops_only, 403)
+
+
+@pytest.mark.django_db
+def test_the_seller_form_inline_cannot_attach_a_staff_login_either(client):
+    ops = staff_user("ops")
+    seller = SellerFactory()
+    client.force_login(ops)
+    url = reverse("admin:portal_seller_change", args=[seller.pk])
+    data = {
+        "code": seller.code,
+        "name": seller.name,
+        "legal_name": seller.legal_name,
+        "tax_id": "",
+        "country": seller.country,
+        "billing_email": seller.billing_email,
+        "language": seller.language,
+        "default_currency": seller.default_currency,
+        "status": seller.status,
+        "members-TOTAL_FORMS": "1",
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
+        "members-0-user": str(ops.pk),
+        "members-0-role": "owner",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "user" in response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert not SellerUser.objects.exists()
+    seller_login = UserFactory(email="joins@seller.example.com")
+    assert client.post(url, {**data, "members-0-user": str(seller_login.pk)}).status_code == 302
+    assert SellerUser.objects.get().user == seller_login
