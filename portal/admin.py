@@ -80,3 +80,6 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email", "seller__name"]
     readonly_fields = ["token", "created_at", "accepted_at"]
     list_select_related = ["seller"]
+
+
+from . import email_admin  # noqa: E402, F401 - the email queue admin (bodies hidden)
