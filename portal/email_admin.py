@@ -77,6 +77,7 @@ class EmailQueueAdmin(admin.ModelAdmin):
     ]
     inlines = [EmailLogInline]
     actions = ["requeue"]
+    change_form_template = "admin/change_form.html"  # not post_office's, which links to its "resend" view
 
     def get_queryset(self, request):
         failures = Log.objects.filter(email=OuterRef("pk"), status=STATUS.failed)

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from post_office.backends import EmailBackend as PostOfficeEmailBackend
 from post_office.models import PRIORITY, STATUS, Email
@@ -34,9 +35,14 @@ def send_templated_email(
     The message is stored in the current transaction and sent by a worker once it commits.
     """
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        body = render_to_string(f"emails/{template}_body.txt", context)
+        subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
+        body = render_text(f"emails/{template}_body.txt", context)
     return queue_email(to=to, subject=subject, body=body)
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text template rendered without HTML escaping (a company name ``A & B`` stays as typed)."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
 
 
 def queue_email(**message) -> Email:

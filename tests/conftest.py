@@ -205,7 +205,7 @@ def _email_queue_delivers_to_outbox(request, settings):
 
     So ``mail.outbox`` fills in ``transaction=True`` tests and for mail queued outside any transaction
     (password reset). In plain ``db`` tests a service's transaction never commits: call ``sent_mail()``.
-    Tests that use ``email_worker`` keep the production trigger (a ``send_queued_mail`` task after commit).
+    Tests that use ``production_email_trigger`` (``email_worker`` does) keep production's trigger instead.
     """
     from post_office.signals import email_queued
 
@@ -217,7 +217,7 @@ def _email_queue_delivers_to_outbox(request, settings):
         **settings.POST_OFFICE,
         "BACKENDS": {"default": "django.core.mail.backends.locmem.EmailBackend"},
     }
-    if "email_worker" in request.fixturenames:
+    if "production_email_trigger" in request.fixturenames:
         yield
         return
     email_queued.disconnect(dispatch_uid="portal.emails.send_after_commit")
@@ -227,6 +227,12 @@ def _email_queue_delivers_to_outbox(request, settings):
     finally:
         email_queued.disconnect(dispatch_uid="tests.deliver_when_committed")
         email_queued.connect(send_queued_mail_after_commit, dispatch_uid="portal.emails.send_after_commit")
+
+
+@pytest.fixture
+def production_email_trigger():
+    """Keep production's trigger in this test: a commit that queued mail sends post_office's
+    ``send_queued_mail`` task to the Celery broker (nothing is delivered in this process)."""
 
 
 @pytest.fixture
@@ -306,7 +312,7 @@ def smtp_server(settings):
 
 
 @pytest.fixture
-def email_worker(transactional_db, smtp_server, tmp_path):
+def email_worker(production_email_trigger, transactional_db, smtp_server, tmp_path):
     """A real ``celery worker`` process (Redis) that sends the email queue to ``smtp_server``, triggered
     after commit exactly as in production (no in-process delivery). Yields the server."""
     from django.conf import settings as django_settings
