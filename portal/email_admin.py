@@ -56,7 +56,7 @@ class EmailQueueAdmin(admin.ModelAdmin):
         "last_error",
         "created",
         "last_updated",
-        "scheduled_time",
+        "next_attempt",
     ]
     list_display_links = ["id", "recipients"]
     list_filter = ["status", "created"]
@@ -70,7 +70,7 @@ class EmailQueueAdmin(admin.ModelAdmin):
         "subject",
         "status",
         "number_of_retries",
-        "scheduled_time",
+        "next_attempt",
         "created",
         "last_updated",
         "message_id",
@@ -94,6 +94,12 @@ class EmailQueueAdmin(admin.ModelAdmin):
     @admin.display(description=_("cc, bcc"))
     def cc_recipients(self, obj):
         return ", ".join([*obj.cc, *obj.bcc]) or "—"
+
+    @admin.display(description=_("next attempt"), ordering="scheduled_time")
+    def next_attempt(self, obj):
+        if obj.status not in (STATUS.queued, STATUS.requeued):
+            return "—"
+        return obj.scheduled_time or _("now")
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):
