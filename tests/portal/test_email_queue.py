@@ -280,3 +280,34 @@ def test_a_worker_process_delivers_queued_mail_to_smtp_after_commit(email_worker
     [message] = email_worker.messages
     assert message["To"] == invitation.email and invitation.token in message.get_content()
     assert list(Log.objects.values_list("status", flat=True)) == [STATUS.sent]
+
+
+@pytest.mark.django_db
+def test_djangos_own_mail_is_queued_with_its_html_and_attachments(sent_mail, settings, tmp_path):
+    from django.core.mail import EmailMultiAlternatives
+
+    settings.MEDIA_ROOT = tmp_path
+    message = EmailMultiAlternatives("Statement {{ x }}", "See attached.", to=["finance@example.com"])
+    message.attach_alternative("<p>See attached.</p>", "text/html")
+    message.attach("statement.pdf", b"%PDF-1.4 statement", "application/pdf")
+    with transaction.atomic():
+        assert message.send() == 1  # queued, not sent
+    email = Email.objects.get()
+    assert (email.status, email.subject, email.html_message) == (
+        STATUS.queued,
+        "Statement {{ x }}",
+        message.alternatives[0][0],
+    )
+    [sent] = sent_mail()
+    assert (sent.subject, sent.body, sent.to) == (
+        "Statement {{ x }}",
+        "See attached.",
+        ["finance@example.com"],
+    )
+    assert sent.alternatives[0][0] == "<p>See attached.</p>"
+    [attachment] = sent.attachments
+    assert (attachment[0], attachment[1], attachment[2]) == (
+        "statement.pdf",
+        b"%PDF-1.4 statement",
+        "application/pdf",
+    )
