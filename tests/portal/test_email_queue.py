@@ -311,3 +311,26 @@ def test_djangos_own_mail_is_queued_with_its_html_and_attachments(sent_mail, set
         b"%PDF-1.4 statement",
         "application/pdf",
     )
+
+
+@pytest.mark.django_db(transaction=True)  # the scheduler closes the database connection
+def test_beat_retries_queued_mail_every_minute_and_cleans_up_old_mail_daily():
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from portal.celery import app
+
+    DatabaseScheduler(app=app)  # what `celery beat` (or `worker -B`) does when it starts
+    periodic = {task.name: task for task in PeriodicTask.objects.select_related("interval")}
+    send, cleanup = periodic["send-queued-mail"], periodic["cleanup-mail"]
+    assert (send.task, send.interval.every, send.interval.period) == (
+        "post_office.tasks.send_queued_mail",
+        60,
+        "seconds",
+    )
+    assert (cleanup.task, cleanup.interval.every, cleanup.kwargs) == (
+        "post_office.tasks.cleanup_mail",
+        86400,
+        '{"days": 30}',
+    )
+    assert {"post_office.tasks.send_queued_mail", "post_office.tasks.cleanup_mail"} <= set(app.tasks)
