@@ -6,7 +6,6 @@ recorded and retried by beat every minute until ``POST_OFFICE["MAX_RETRIES"]``. 
 a request, so a mail server that is down never fails the change the message reports.
 """
 
-import logging
 from collections.abc import Iterable
 from email.mime.base import MIMEBase
 from email.utils import make_msgid
@@ -23,8 +22,6 @@ from post_office.models import PRIORITY, STATUS, Email
 from post_office.settings import get_message_id_enabled, get_message_id_fqdn
 from post_office.signals import email_queued
 from post_office.utils import create_attachments
-
-logger = logging.getLogger(__name__)
 
 
 def send_templated_email(
