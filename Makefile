@@ -39,11 +39,12 @@ migrate: deps
 demo: migrate
 	$(PY) manage.py load_demo
 
-# Serves http://$(HOST):$(PORT) with a real Celery worker on the embedded filesystem broker (or Redis).
+# Serves http://$(HOST):$(PORT) with a real Celery worker on the embedded filesystem broker (or Redis);
+# the worker also runs beat (-B: the periodic tasks of CELERY_BEAT_SCHEDULE, e.g. retrying queued mail).
 run: demo
-	@echo "Starting a Celery worker and the web server on http://$(HOST):$(PORT) (Ctrl-C stops both)"
+	@echo "Starting a Celery worker with beat and the web server on http://$(HOST):$(PORT) (Ctrl-C stops both)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/celery -A portal worker --loglevel=warning --concurrency=2 & worker=$$!; \
+	$(VENV)/bin/celery -A portal worker -B --loglevel=warning --concurrency=2 & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Starts PostgreSQL and Redis on this machine if they are down (see DEVELOPERS.md).

@@ -222,3 +222,6 @@ class InvitationAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+from . import email_admin  # noqa: E402, F401 - the email queue admin (bodies hidden)

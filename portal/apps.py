@@ -9,6 +9,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from .emails import connect_queue_signals
         from .roles import sync_staff_groups
 
         post_migrate.connect(sync_staff_groups, dispatch_uid="portal.sync_staff_groups")
+        connect_queue_signals()

@@ -49,6 +49,8 @@ OPS: dict[str, tuple[str, ...]] = {
     "tariffs.contract": (VIEW, ADD, CHANGE),
     # billing (close, disputes, credit notes) goes here when its models exist.
 }
+# Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).
+OPS_EMAIL_QUEUE: dict[str, tuple[str, ...]] = {"post_office.email": (VIEW,), "post_office.log": (VIEW,)}
 
 # Finance (SPEC §1): issue invoices, send statements, record payments; read-only everywhere else ops work.
 FINANCE: dict[str, tuple[str, ...]] = {
@@ -56,7 +58,7 @@ FINANCE: dict[str, tuple[str, ...]] = {
     # billing (invoices, statements, payments) goes here when its models exist.
 }
 
-ROLES: dict[str, dict[str, tuple[str, ...]]] = {"ops": OPS, "finance": FINANCE}
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {"ops": {**OPS, **OPS_EMAIL_QUEUE}, "finance": FINANCE}
 
 
 def permission_keys(allow_list: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:

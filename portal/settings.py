@@ -6,7 +6,9 @@ Redis; ``DJANGO_ENV=production`` turns on the production hardening and requires 
 ``ALLOWED_HOSTS`` and ``DATABASE_URL``.
 """
 
+import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +65,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "axes",
+    "post_office",  # before "portal": portal's ready() replaces post_office's send-after-commit handler
     "portal",
     "inventory",
     "tariffs",
@@ -176,20 +179,40 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 
-# Email: console in development; SMTP from the environment in production.
+# Email (issue 10, finding 9): every message is a row of post_office's queue, written in the transaction of
+# the change it reports; a Celery worker delivers it after commit through the real backend below, and beat
+# retries what failed. Nothing is sent inside a request.
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Seller Portal <no-reply@portal.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_BACKEND = env(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
-)
+# post_office's queue backend (storing messages verbatim): Django's own mail (password reset) is queued too.
+EMAIL_BACKEND = "portal.emails.QueuedEmailBackend"
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))  # a hung SMTP server fails the attempt, to be retried
+# The backend the worker delivers through: SMTP in production or when EMAIL_HOST is set, else the console.
+EMAIL_DELIVERY_BACKEND = env(
+    "EMAIL_DELIVERY_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION or "EMAIL_HOST" in os.environ
+    else "django.core.mail.backends.console.EmailBackend",
+)
+POST_OFFICE = {
+    "BACKENDS": {"default": EMAIL_DELIVERY_BACKEND},
+    "CELERY_ENABLED": True,  # a commit that queued mail asks a worker to send it (portal.emails)
+    "DEFAULT_PRIORITY": "medium",  # never "now": that would send inside the request again
+    "MAX_RETRIES": int(env("EMAIL_MAX_RETRIES", "8")),  # then the message stays "failed" in admin
+    "RETRY_INTERVAL": timedelta(minutes=int(env("EMAIL_RETRY_MINUTES", "10"))),
+    "LOG_LEVEL": 2,  # a Log row for every attempt, sent or failed, shown in admin
+    "MESSAGE_ID_ENABLED": True,  # fixed when queued: a retried message keeps its Message-ID
+    "THREADS_PER_PROCESS": 2,
+    # One sender at a time per database (post_office's file lock in the temp dir), so no message goes twice.
+    "LOCK_FILE_NAME": "post_office-"
+    + hashlib.sha256(env("DATABASE_URL", str(VAR_DIR)).encode()).hexdigest()[:16],
+}
+EMAIL_RETENTION_DAYS = int(env("EMAIL_RETENTION_DAYS", "30"))  # queued mail (bodies, links) kept this long
 
 # Celery: Redis when REDIS_URL is set, otherwise a real worker on the embedded filesystem broker.
 REDIS_URL = env("REDIS_URL")
@@ -221,6 +244,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables by the DatabaseScheduler when beat starts (`make run` runs it).
+CELERY_BEAT_SCHEDULE = {
+    "send-queued-mail": {  # retries mail whose attempt failed, and anything a lost trigger left queued
+        "task": "post_office.tasks.send_queued_mail",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "cleanup-mail": {
+        "task": "post_office.tasks.cleanup_mail",
+        "schedule": 24 * 3600.0,
+        "kwargs": {"days": EMAIL_RETENTION_DAYS},
+    },
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 
 LOGGING = {
@@ -228,6 +264,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
+    # Configured here, post_office does not add its own INFO handler (a line per batch sent).
+    "loggers": {"post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
