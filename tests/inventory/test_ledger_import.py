@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inventory.ledger_import import create_upload, import_ledger_file
-from inventory.models import LedgerFile, OutboundParcelRow, StockLedgerRow
+from inventory.models import LedgerFile, OutboundParcelRow, SellerAlias, StockLedgerRow
 from tests.conftest import REPO, wait_for
 from tests.factories import SellerFactory, WarehouseFactory
 
@@ -21,10 +21,11 @@ STOCK_HEADER = (
 
 @pytest.fixture
 def cainiao(db):
-    """The seller and warehouse the golden Cainiao ledger names."""
-    return SellerFactory(code="shop123", name="123旗舰店"), WarehouseFactory(
-        code="HK-XY", name="心怡香港海外备货仓"
-    )
+    """The seller and warehouse the golden Cainiao ledger names: its rows name the store, an alias."""
+    seller = SellerFactory(code="shop123", name="123旗舰店")
+    warehouse = WarehouseFactory(code="HK-XY", name="心怡香港海外备货仓")
+    SellerAlias.objects.create(warehouse=warehouse, seller=seller, alias="123旗舰店")
+    return seller, warehouse
 
 
 def upload(path_or_bytes, *, seller, warehouse, kind="stock", source="warehouse", name="ledger.csv"):
@@ -161,8 +162,9 @@ def test_import_ledger_command_exits_1_listing_bad_rows(cainiao, tmp_path):
 
 @pytest.mark.worker
 def test_upload_is_imported_by_a_real_worker_over_redis(celery_worker_process, transactional_db):
-    SellerFactory(code="shop123", name="123旗舰店")
+    seller = SellerFactory(code="shop123", name="123旗舰店")
     warehouse = WarehouseFactory(code="HK-XY", name="心怡香港海外备货仓")
+    SellerAlias.objects.create(warehouse=warehouse, seller=seller, alias="123旗舰店")
     data = (GOLDEN / "cainiao_overseas_2016-06_utf8bom.csv").read_bytes()
     result = create_upload(
         uploaded=io.BytesIO(data),
