@@ -328,13 +328,13 @@ def test_cached_stock_volumes_equal_the_rows_own():
 
 
 def someone_waits_on_my_transaction() -> bool:
-    """True once another connection is blocked on this one's open transaction (a unique-key insert)."""
+    """True once another connection is blocked by this one's open transaction (a row or advisory lock)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'transactionid' "
-            "AND transactionid = xid(pg_current_xact_id()) AND NOT granted)"
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted "
+            "AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
         )
         return cursor.fetchone()[0]
 

@@ -213,6 +213,44 @@ def test_registration_whose_slug_is_an_alias_gets_another_code(twins):
     assert services.unique_seller_code("Gamma") == "gamma"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_alias_being_added_holds_off_a_registration_taking_it_as_a_code():
+    """The check and the insert are one step across both tables: a registration checking while an alias
+    is being added (not committed yet) waits for it, then takes another code."""
+    import threading
+
+    from tests.inventory.test_ledger_import import at_once
+
+    acme = SellerFactory(code="acme")
+    warehouse = WarehouseFactory()
+    alias_pending = threading.Event()
+
+    def add_alias():
+        alias = SellerAlias(warehouse=warehouse, seller=acme, alias="NewCo")
+        alias.full_clean()
+        alias.save()
+        alias_pending.set()
+        return alias
+
+    def register():
+        assert alias_pending.wait(timeout=30)
+        return services.register_seller(
+            services.Registration(
+                company_name="NewCo",
+                legal_name="NewCo Ltd",
+                country="CN",
+                default_currency="CNY",
+                language="en",
+                email="owner@newco.example.com",
+                password="a-Strong-test-pass-42",
+            )
+        )
+
+    alias, seller = at_once(add_alias, register)
+    assert isinstance(alias, SellerAlias) and isinstance(seller, Seller), (alias, seller)
+    assert seller.code.startswith("newco-") and not SellerAlias.objects.filter(alias__iexact=seller.code)
+
+
 # --- admin -----------------------------------------------------------------------------------------------
 
 
