@@ -794,7 +794,7 @@ class SellerAlias(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.alias} → {self.seller_id and self.seller.code}"
+        return f"{self.alias} → {self.seller.code}" if self.seller_id else self.alias
 
     def clean(self) -> None:
         """An alias is never a seller code (case-insensitive). Takes the namespace lock, so the check holds
