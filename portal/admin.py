@@ -1,13 +1,13 @@
 """Django admin for accounts: ops approve sellers, manage logins and invitations."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import namespace, services
+from . import services
 from .models import Invitation, Seller, SellerUser, User
+from .namespace import SellerCodeForm
 
 admin.site.site_header = _("Seller Portal · Operations")
 admin.site.site_title = _("Seller Portal admin")
@@ -46,22 +46,9 @@ class SellerUserInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
-class SellerAdminForm(forms.ModelForm):
-    def clean_code(self):
-        """Codes are lowercase and share one namespace with the ledger aliases (SPEC §6)."""
-        code = self.cleaned_data["code"].lower()
-        holder = namespace.holder_of(code, seller=self.instance)
-        if holder:
-            raise forms.ValidationError(
-                _("“%(code)s” is already %(holder)s; seller codes and ledger aliases must all differ."),
-                params={"code": code, "holder": holder},
-            )
-        return code
-
-
 @admin.register(Seller)
 class SellerAdmin(admin.ModelAdmin):
-    form = SellerAdminForm
+    form = SellerCodeForm  # codes and ledger aliases share one namespace (SPEC §6)
     list_display = ["code", "name", "country", "default_currency", "status", "created_at", "approved_at"]
     list_filter = ["status", "country", "default_currency", "language"]
     search_fields = ["code", "name", "legal_name", "tax_id", "billing_email"]

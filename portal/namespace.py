@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.db import connection
 from django.utils.translation import gettext as _
 
@@ -56,3 +57,17 @@ def holder_of(value: str, *, seller=None) -> str | None:
 
 def code_in_use(value: str, *, seller=None) -> bool:
     return holder_of(value, seller=seller) is not None
+
+
+class SellerCodeForm(forms.ModelForm):
+    """The Seller admin's form: a code is stored lowercase and must be free in the namespace."""
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].lower()
+        holder = holder_of(code, seller=self.instance)
+        if holder:
+            raise forms.ValidationError(
+                _("“%(code)s” is already %(holder)s; seller codes and ledger aliases must all differ."),
+                params={"code": code, "holder": holder},
+            )
+        return code
