@@ -279,7 +279,7 @@ def test_admin_registers_an_alias_and_records_who(admin_client, twins, admin_use
     assert "123旗舰店" in listing.content.decode()
 
 
-def test_warehouse_admin_inline_refuses_an_alias_equal_to_a_code(admin_client, twins):
+def test_warehouse_admin_inline_refuses_an_alias_equal_to_a_code(admin_client, twins, admin_user):
     acme, beta, warehouse = twins
     url = f"/admin/inventory/warehouse/{warehouse.pk}/change/"
     page = admin_client.get(url)
@@ -304,7 +304,8 @@ def test_warehouse_admin_inline_refuses_an_alias_equal_to_a_code(admin_client, t
     assert "an alias can never equal a seller code." in response.content.decode()
     data["seller_aliases-0-alias"] = "Acme HK"
     assert admin_client.post(url, data).status_code == 302
-    assert SellerAlias.objects.get(alias="Acme HK").seller == acme
+    alias = SellerAlias.objects.get(alias="Acme HK")
+    assert (alias.seller, alias.warehouse, alias.created_by) == (acme, warehouse, admin_user)
 
 
 def seller_form(seller, **changes):
