@@ -21,12 +21,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.files.base import ContentFile, File
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory.ledgers import DEFAULT_MAX_BYTES, LedgerFileError, RowError, open_ledger
 from inventory.ledgers.schemas import StockVolumes
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
+from inventory.models import LEDGER_ROW_MODELS, LedgerFile, SellerAlias, Warehouse
 from portal.models import Seller
 
 MAX_ATTEMPTS = 3
@@ -150,7 +150,6 @@ def create_upload(
     existing = LedgerFile.objects.filter(dedupe_key=key).first()
     if existing is not None:
         return UploadResult(existing, created=False)
-    uploaded.seek(0)
     with transaction.atomic():
         ledger_file = LedgerFile(
             seller=seller,
@@ -163,8 +162,19 @@ def create_upload(
             dedupe_key=key,
             uploaded_by=user,
         )
+        # The row first, the file after: an identical upload racing this one waits on the unique key
+        # and, once this one commits, is told it is a duplicate without writing a file of its own.
+        try:
+            with transaction.atomic():
+                ledger_file.save()
+        except IntegrityError:
+            existing = LedgerFile.objects.filter(dedupe_key=key).first()
+            if existing is None:
+                raise
+            return UploadResult(existing, created=False)
+        uploaded.seek(0)
         ledger_file.file.save(os.path.basename(name) or "ledger", File(uploaded), save=False)
-        ledger_file.save()
+        ledger_file.save(update_fields=["file"])
         if enqueue:
             from inventory.tasks import import_ledger_file_task
 
@@ -173,7 +183,13 @@ def create_upload(
 
 
 class Resolver:
-    """Warehouse and seller of a row, by code or name (case-insensitive), checked against the upload."""
+    """Warehouse and seller of a row, checked against the upload (SPEC §6 "Seller of a row").
+
+    The warehouse by its code or name; the seller by its code or by an alias ops registered for this
+    warehouse, both case-insensitive. A display name never matches (names are not unique), a seller not
+    yet approved matches no row, and a value that is both a code and another seller's alias (data from
+    before the shared namespace) matches nobody: a row lands on its own seller or is refused.
+    """
 
     def __init__(self, ledger_file: LedgerFile):
         self.ledger_file = ledger_file
@@ -181,10 +197,16 @@ class Resolver:
         self.warehouse_names = {wh.code.lower(), wh.name.lower()}
         self.seller_code = ledger_file.seller.code if ledger_file.seller_id else None
         self.good: dict[tuple[str, str], int] = {}
-        self.sellers: dict[str, int] = {}
-        for pk, code, name in Seller.objects.values_list("pk", "code", "name"):
-            self.sellers.setdefault(code.lower(), pk)
-            self.sellers.setdefault(name.lower(), pk)
+        self.codes: dict[str, tuple[int, str]] = {
+            code.lower(): (pk, status)
+            for pk, code, status in Seller.objects.values_list("pk", "code", "status")
+        }
+        self.aliases: dict[str, tuple[int, str]] = {
+            alias.lower(): (pk, status)
+            for alias, pk, status in SellerAlias.objects.filter(warehouse=wh).values_list(
+                "alias", "seller_id", "seller__status"
+            )
+        }
 
     def check(self, row) -> tuple[int | None, list[RowError]]:
         key = (row.warehouse, row.seller)
@@ -207,18 +229,30 @@ class Resolver:
                     f"{self.ledger_file.warehouse.code})",
                 )
             )
-        seller_id = self.sellers.get(row.seller.lower())
-        if seller_id is None:
-            errors.append(RowError(row.row_number, "seller", f'unknown seller "{row.seller}"'))
-        elif self.ledger_file.seller_id and seller_id != self.ledger_file.seller_id:
-            errors.append(
-                RowError(
-                    row.row_number,
-                    "seller",
-                    f'"{row.seller}" is not the seller of this upload ({self.seller_code})',
-                )
-            )
+        seller_id, reason = self.seller_of(row.seller)
+        if self.ledger_file.seller_id and seller_id != self.ledger_file.seller_id:
+            # A seller's own upload: one answer for anything else, so it says nothing of other sellers.
+            seller_id, reason = None, f'"{row.seller}" is not the seller of this upload ({self.seller_code})'
+        if reason:
+            errors.append(RowError(row.row_number, "seller", reason))
         return seller_id, errors
+
+    def seller_of(self, value: str) -> tuple[int | None, str | None]:
+        """The seller a ``seller`` value names at this warehouse, or the reason it names none."""
+        key = value.lower()
+        by_code, by_alias = self.codes.get(key), self.aliases.get(key)
+        if by_code and by_alias and by_code[0] != by_alias[0]:
+            return None, f'"{value}" is both a seller code and an alias of another seller; ask ops to fix it'
+        match = by_code or by_alias
+        if match is None:
+            return None, (
+                f'unknown seller "{value}": not a seller code nor an alias registered for warehouse '
+                f"{self.ledger_file.warehouse.code}"
+            )
+        seller_id, status = match
+        if status == Seller.Status.PENDING:
+            return None, f'seller "{value}" is not active yet (pending approval)'
+        return seller_id, None
 
 
 def copy_text(value) -> str:

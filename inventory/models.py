@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Country, Currency
@@ -748,3 +749,71 @@ LEDGER_ROW_MODELS = {
     "inbound": InboundWeightRow,
     "receiving": ReceivingServiceRow,
 }
+
+
+class SellerAlias(models.Model):
+    """A name a warehouse's system gives a seller (its store name, such as ``123旗舰店``): ledger rows of that
+    warehouse naming it belong to the seller. Aliases and seller codes share one case-insensitive namespace
+    (SPEC §6): a seller's display name never matches a row, an alias does, and only at its warehouse."""
+
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="seller_aliases", verbose_name=_("warehouse")
+    )
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.CASCADE, related_name="ledger_aliases", verbose_name=_("seller")
+    )
+    alias = models.CharField(
+        _("alias"),
+        max_length=200,
+        help_text=_("The seller's name in this warehouse's ledgers (the 卖家nick column), e.g. 123旗舰店."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seller alias")
+        verbose_name_plural = _("seller aliases")
+        ordering = ["warehouse", "alias"]
+        constraints = [
+            models.UniqueConstraint(
+                "warehouse",
+                Lower("alias"),
+                name="seller_alias_unique_per_warehouse",
+                violation_error_message=_(
+                    "This warehouse already has this alias (letter case does not count)."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.seller.code}" if self.seller_id else self.alias
+
+    def clean(self) -> None:
+        """An alias is never a seller code (case-insensitive). Takes the namespace lock, so the check holds
+        until the transaction that saves the alias ends."""
+        from portal import namespace
+        from portal.models import Seller
+
+        self.alias = (self.alias or "").strip()
+        if not self.alias:
+            return
+        namespace.lock()
+        seller = Seller.objects.filter(code__iexact=self.alias).first()
+        if seller is not None:
+            raise ValidationError(
+                {
+                    "alias": _(
+                        "“%(alias)s” is the code of seller %(seller)s; "
+                        "an alias can never equal a seller code."
+                    )
+                    % {"alias": self.alias, "seller": seller.name}
+                }
+            )

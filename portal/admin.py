@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from . import services
 from .models import Invitation, Seller, SellerUser, User
+from .namespace import SellerCodeForm
 
 admin.site.site_header = _("Seller Portal · Operations")
 admin.site.site_title = _("Seller Portal admin")
@@ -145,6 +146,7 @@ class SellerUserInline(admin.TabularInline):
 
 @admin.register(Seller)
 class SellerAdmin(admin.ModelAdmin):
+    form = SellerCodeForm  # codes and ledger aliases share one namespace (SPEC §6)
     list_display = ["code", "name", "country", "default_currency", "status", "created_at", "approved_at"]
     list_filter = ["status", "country", "default_currency", "language"]
     search_fields = ["code", "name", "legal_name", "tax_id", "billing_email"]

@@ -112,6 +112,9 @@ CONTRACTS = {
         ("VN-CN-PX", "general", "vn-general", "VND", "regular"),
     ],
 }
+# Ledger aliases: (warehouse, seller code, the seller's store name in that warehouse's ledgers). The golden
+# Cainiao ledger (../shared/golden/cainiao_overseas_2016-06_*.csv) names its seller "123旗舰店".
+ALIASES = [("HK-XY-OVERSEAS", "youpin", "123旗舰店")]
 STAFF = [
     ("ops@example.com", "ops", False),
     ("finance@example.com", "finance", False),
@@ -157,10 +160,11 @@ def load_demo_data() -> list[DemoLogin]:
 
 
 def load_demo_warehouses() -> None:
-    """Warehouses, service lines and the demo sellers' contracts under the preset rate cards."""
+    """Warehouses, service lines, the demo sellers' contracts under the preset rate cards, and the store
+    names the warehouses' ledgers use for them (aliases, SPEC §6)."""
     from datetime import date
 
-    from inventory.models import Operator, ServiceLine, Warehouse
+    from inventory.models import Operator, SellerAlias, ServiceLine, Warehouse
     from tariffs.models import Contract, RateCard
 
     for code, name, country, operator, currency, tz, lines in WAREHOUSES:
@@ -190,6 +194,12 @@ def load_demo_warehouses() -> None:
                     "starts_on": date(2016, 1, 1),
                 },
             )
+    for warehouse_code, seller_code, alias in ALIASES:
+        warehouse = Warehouse.objects.get(code=warehouse_code)
+        if not SellerAlias.objects.filter(warehouse=warehouse, alias__iexact=alias).exists():
+            entry = SellerAlias(warehouse=warehouse, seller=Seller.objects.get(code=seller_code), alias=alias)
+            entry.full_clean()
+            entry.save()
 
 
 DEMO_SKUS = {

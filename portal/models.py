@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,13 @@ class Seller(models.Model):
         verbose_name = _("seller")
         verbose_name_plural = _("sellers")
         ordering = ["name"]
+        constraints = [  # codes are matched case-insensitively in ledgers (SPEC §6)
+            models.UniqueConstraint(
+                Lower("code"),
+                name="seller_code_unique_ci",
+                violation_error_message=_("A seller with this code already exists."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

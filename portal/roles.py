@@ -26,6 +26,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "inventory.operator": (VIEW, ADD, CHANGE),
     "inventory.warehouse": (VIEW, ADD, CHANGE),
     "inventory.serviceline": (VIEW, ADD, CHANGE),
+    "inventory.selleralias": (VIEW, ADD, CHANGE, DELETE),  # a warehouse's store name for a seller (SPEC §6)
     "inventory.destinationrule": (VIEW, ADD, CHANGE, DELETE),  # compliance rules are data ops extend
     "inventory.sku": (VIEW,),
     "inventory.certificate": (VIEW,),

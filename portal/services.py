@@ -12,6 +12,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from . import namespace
 from .emails import send_templated_email
 from .models import (
     Invitation,
@@ -45,7 +46,7 @@ def email_taken(email: str) -> bool:
 def unique_seller_code(name: str) -> str:
     base = slugify(name)[:30] or "seller"
     code = base
-    while Seller.objects.filter(code=code).exists():
+    while namespace.code_in_use(code):  # another seller's code or a ledger alias (SPEC §6)
         code = f"{base}-{get_random_string(4).lower()}"
     return code
 

@@ -46,6 +46,7 @@ def setup_world():
         code="bench-seller",
         defaults={"name": "Bench seller", "legal_name": "Bench", "billing_email": "b@example.com"},
     )
+    Seller.objects.filter(pk=seller.pk).update(status=Seller.Status.ACTIVE)  # a pending seller matches no row
     return warehouse, seller
 
 

@@ -1,6 +1,7 @@
 """Ledger uploads: all or nothing, stored once, superseded by date, in a real worker (SPEC §6, issue 6)."""
 
 import io
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inventory.ledger_import import create_upload, import_ledger_file
-from inventory.models import LedgerFile, OutboundParcelRow, StockLedgerRow
+from inventory.models import LedgerFile, OutboundParcelRow, SellerAlias, StockLedgerRow
 from tests.conftest import REPO, wait_for
 from tests.factories import SellerFactory, WarehouseFactory
 
@@ -21,10 +22,11 @@ STOCK_HEADER = (
 
 @pytest.fixture
 def cainiao(db):
-    """The seller and warehouse the golden Cainiao ledger names."""
-    return SellerFactory(code="shop123", name="123旗舰店"), WarehouseFactory(
-        code="HK-XY", name="心怡香港海外备货仓"
-    )
+    """The seller and warehouse the golden Cainiao ledger names: its rows name the store, an alias."""
+    seller = SellerFactory(code="shop123", name="123旗舰店")
+    warehouse = WarehouseFactory(code="HK-XY", name="心怡香港海外备货仓")
+    SellerAlias.objects.create(warehouse=warehouse, seller=seller, alias="123旗舰店")
+    return seller, warehouse
 
 
 def upload(path_or_bytes, *, seller, warehouse, kind="stock", source="warehouse", name="ledger.csv"):
@@ -161,8 +163,9 @@ def test_import_ledger_command_exits_1_listing_bad_rows(cainiao, tmp_path):
 
 @pytest.mark.worker
 def test_upload_is_imported_by_a_real_worker_over_redis(celery_worker_process, transactional_db):
-    SellerFactory(code="shop123", name="123旗舰店")
+    seller = SellerFactory(code="shop123", name="123旗舰店")
     warehouse = WarehouseFactory(code="HK-XY", name="心怡香港海外备货仓")
+    SellerAlias.objects.create(warehouse=warehouse, seller=seller, alias="123旗舰店")
     data = (GOLDEN / "cainiao_overseas_2016-06_utf8bom.csv").read_bytes()
     result = create_upload(
         uploaded=io.BytesIO(data),
@@ -319,3 +322,128 @@ def test_cached_stock_volumes_equal_the_rows_own():
         daily, flag = volumes(row)
         assert daily.quantize(Decimal("1e-12")) == row.daily_volume_m3.quantize(Decimal("1e-12"))
         assert flag == row.volume_mismatch
+
+
+# --- two identical uploads at the same moment (issue 10, finding 8) ------------------------------------
+
+
+def someone_waits_on_my_transaction() -> bool:
+    """True once another connection is blocked by this one's open transaction (a row or advisory lock)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted "
+            "AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+        )
+        return cursor.fetchone()[0]
+
+
+def at_once(*jobs):
+    """Run each job in its own thread (its own database connection), started together at a barrier. Each
+    job runs in a transaction that stays open until the other thread waits on it or has finished, so the
+    second upload always checks for a duplicate before the first one commits: the race, every time."""
+    from django.db import connection, transaction
+
+    barrier = threading.Barrier(len(jobs))
+    finished, results = [], [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=30)
+                results[index] = job()
+                wait_for(lambda: finished or someone_waits_on_my_transaction(), timeout=30, interval=0.02)
+        except Exception as exc:  # reported by the test's assertions
+            results[index] = exc
+        finally:
+            finished.append(index)
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def media_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_uploads_at_once_store_one_file_and_call_the_other_a_duplicate(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    warehouse = WarehouseFactory(code="HK-XY", name="心怡香港海外备货仓")
+    SellerFactory(code="shop123")
+    data = stock_csv([1, 2, 3])
+
+    def upload_it():
+        return create_upload(
+            uploaded=io.BytesIO(data),
+            name="june.csv",
+            seller=None,
+            warehouse=warehouse,
+            kind="stock",
+            source="warehouse",
+            user=None,
+            enqueue=False,
+        )
+
+    results = at_once(upload_it, upload_it)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    first, second = sorted(results, key=lambda r: not r.created)
+    stored = LedgerFile.objects.get()
+    assert (first.created, first.ledger_file.pk) == (True, stored.pk)
+    assert (second.created, second.ledger_file.pk) == (False, stored.pk)
+    assert media_files(settings.MEDIA_ROOT) == [settings.MEDIA_ROOT / stored.file.name]
+    assert stored.file.read() == data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_racing_an_identical_one_is_told_it_is_a_duplicate_not_a_500(
+    client, owner, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.factories import ContractFactory, ServiceLineFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    warehouse = WarehouseFactory(code="HK-XY")
+    ContractFactory(seller=owner.seller, service_line=ServiceLineFactory(warehouse=warehouse))
+    client.force_login(owner.user)
+    data = stock_csv([1]).replace(b"shop123", owner.seller.code.encode())
+    tab_holds_its_row = threading.Event()
+
+    def upload_in_another_tab():
+        result = create_upload(
+            uploaded=io.BytesIO(data),
+            name="june.csv",
+            seller=owner.seller,
+            warehouse=warehouse,
+            kind="stock",
+            source="seller",
+            user=owner.user,
+            enqueue=False,
+        )
+        tab_holds_its_row.set()  # not committed yet: the page's check will not see it
+        return result
+
+    def upload_through_the_page():
+        assert tab_holds_its_row.wait(timeout=30)
+        return client.post(
+            reverse("inventory:ledger-list"),
+            {"kind": "stock", "warehouse": warehouse.pk, "file": SimpleUploadedFile("june.csv", data)},
+        )
+
+    results = at_once(upload_in_another_tab, upload_through_the_page)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    tab, page = results
+    stored = LedgerFile.objects.get()
+    assert tab.created and tab.ledger_file.pk == stored.pk
+    assert (page.status_code, page.url) == (302, reverse("inventory:ledger-file", kwargs={"pk": stored.pk}))
+    shown = client.get(page.url).content.decode()
+    assert "This file was uploaded before" in shown and "it is stored once." in shown
+    assert media_files(settings.MEDIA_ROOT) == [settings.MEDIA_ROOT / stored.file.name]
