@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from portal.models import SellerUser, User
-from portal.roles import FINANCE, OPS, ROLES, permission_keys, sync_staff_groups
+from portal.roles import FINANCE, ROLES, permission_keys, sync_staff_groups
 from tests.factories import PASSWORD, SellerFactory, SellerUserFactory, UserFactory
 
 # Apps whose permissions would let a staff member manage accounts, groups, permissions, sessions, the
@@ -100,7 +100,7 @@ def test_sync_takes_away_permissions_granted_by_hand(db):
     ops.permissions.add(Permission.objects.get(content_type__app_label="auth", codename="change_group"))
     ops.permissions.add(Permission.objects.get(content_type__app_label="portal", codename="delete_user"))
     sync_staff_groups()
-    assert granted("ops") == permission_keys(OPS)
+    assert granted("ops") == permission_keys(ROLES["ops"])
 
 
 # --- the User admin as ops and finance ---------------------------------------------------------------
