@@ -9,8 +9,8 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Certificate, Sku
-from inventory.uploads import MAX_DOCUMENT_BYTES, size_text, storage_name, validate_document
 from portal.tenancy import scope
+from portal.uploads import MAX_DOCUMENT_BYTES, size_text, storage_name, validate_document
 from tariffs.rules.money import MINOR_UNITS
 
 HS_CODE = re.compile(r"\d{6,10}")

@@ -21,9 +21,9 @@ from inventory.resources import HEADER_ALIASES, export_skus, import_skus
 from inventory.sku_filters import DESTINATION_CHOICES, SkuFilter
 from inventory.sku_forms import SKU_FIELDS, CertificateForm, SkuForm, SkuImportForm
 from inventory.sku_tables import FLAG_ICONS, CertificateTable, SkuTable, money_text, requirement_text
-from inventory.uploads import EXTENSIONS, download_name, read_head, sniff_document_type
 from portal.choices import Currency
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
+from portal.uploads import EXTENSIONS, download_name, read_head, sniff_document_type
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
