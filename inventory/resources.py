@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -445,38 +446,55 @@ def _map_rows(records, max_rows: int) -> SkuRows:
 # --- the import and export services ------------------------------------------------------------------
 
 
-def _problems_of(result, rows: SkuRows) -> list[RowProblem]:
+def _problems_of(result, rows: SkuRows, offset: int = 0) -> list[RowProblem]:
     problems = [RowProblem(None, None, force_str(error.error)) for error in result.base_errors]
     for invalid in result.invalid_rows:
-        row_number = rows.row_numbers[invalid.number - 1]
+        row_number = rows.row_numbers[offset + invalid.number - 1]
         for name, messages in invalid.error.message_dict.items():
             column = None if name == NON_FIELD_ERRORS else rows.columns.get(name, name)
             problems.extend(RowProblem(row_number, column, message) for message in messages)
     for error_row in result.error_rows:
-        row_number = rows.row_numbers[error_row.number - 1]
+        row_number = rows.row_numbers[offset + error_row.number - 1]
         problems.extend(RowProblem(row_number, None, force_str(error.error)) for error in error_row.errors)
     return problems
 
 
-def import_skus(*, seller: Seller, file) -> SkuImportResult:
-    """Create or update the seller's SKUs from a CSV/XLSX upload, all or nothing (SPEC §4, §13)."""
+IMPORT_CHUNK_ROWS = 500
+
+
+def import_skus(
+    *, seller: Seller, file, progress: Callable[[int, int], None] | None = None
+) -> SkuImportResult:
+    """Create or update the seller's SKUs from a CSV/XLSX upload, all or nothing (SPEC §4, §13).
+
+    The rows go through django-import-export in chunks inside one transaction, so ``progress(done,
+    total)`` can be reported between chunks; any problem in any chunk rolls everything back."""
     try:
         rows = read_sku_file(file)
     except ImportFileError as error:
         return SkuImportResult(problems=[RowProblem(None, None, str(error))])
+    total = len(rows.dataset)
+    if progress is not None:
+        progress(0, total)
     resource = SkuResource(seller=seller)
+    problems = list(rows.problems)
+    created = updated = 0
     with transaction.atomic():
-        result = resource.import_data(rows.dataset, use_transactions=True, rollback_on_validation_errors=True)
-        problems = sorted(
-            rows.problems + _problems_of(result, rows), key=lambda p: (p.row or 0, p.column or "")
-        )
+        for start in range(0, max(total, 1), IMPORT_CHUNK_ROWS):
+            chunk = tablib.Dataset(
+                *rows.dataset[start : start + IMPORT_CHUNK_ROWS], headers=rows.dataset.headers
+            )
+            result = resource.import_data(chunk, use_transactions=True, rollback_on_validation_errors=True)
+            problems += _problems_of(result, rows, offset=start)
+            created += result.totals.get("new", 0)
+            updated += result.totals.get("update", 0)
+            if progress is not None:
+                progress(min(start + IMPORT_CHUNK_ROWS, total), total)
         if problems:
             transaction.set_rollback(True)
+            problems.sort(key=lambda p: (p.row or 0, p.column or ""))
             return SkuImportResult(problems=problems, ignored_columns=rows.ignored_columns)
-    totals = result.totals
-    return SkuImportResult(
-        created=totals.get("new", 0), updated=totals.get("update", 0), ignored_columns=rows.ignored_columns
-    )
+    return SkuImportResult(created=created, updated=updated, ignored_columns=rows.ignored_columns)
 
 
 def export_skus(queryset: QuerySet, *, file_format: str, seller: Seller) -> bytes:
