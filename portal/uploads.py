@@ -448,24 +448,34 @@ class CappedZipFile(zipfile.ZipFile):
 
 
 def read_shared_strings(archive: CappedZipFile, path: str, limits: UploadLimits) -> list[str]:
-    """openpyxl's ``read_string_table`` with a cap on the number of strings (and, through the archive,
-    on the bytes): the table is held in memory whole, so it is the part a zip bomb aims at."""
-    from openpyxl.cell.text import Text
+    """The shared-strings table (what openpyxl's ``read_string_table`` returns), with a cap on the number
+    of strings (and, through the archive, on the bytes): the table is held in memory whole, so it is the
+    part a zip bomb aims at. Parsed elements are dropped as they are read (memory: the strings only)."""
     from openpyxl.xml.constants import SHEET_MAIN_NS
     from openpyxl.xml.functions import iterparse
 
+    si, t, r = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "t", "r"))
     strings: list[str] = []
-    tag = f"{{{SHEET_MAIN_NS}}}si"
     cap = limits.xlsx_max_shared_strings
+    root = None
     with archive.open(path) as source:
-        for _event, node in iterparse(source):
-            if node.tag == tag:
-                if len(strings) >= cap:
-                    raise UploadError(
-                        f"the XLSX shared strings table has more than {cap:,} strings, the limit"
-                    )
-                strings.append(Text.from_tree(node).content.replace("x005F_", ""))
-                node.clear()
+        for event, node in iterparse(source, events=("start", "end")):
+            if root is None:
+                root = node
+            if event != "end" or node.tag != si:
+                continue
+            if len(strings) >= cap:
+                raise UploadError(f"the XLSX shared strings table has more than {cap:,} strings, the limit")
+            parts = []
+            for child in node:  # plain text, then rich-text runs; phonetic hints (rPh) are not text
+                if child.tag == t:
+                    parts.append(child.text or "")
+                elif child.tag == r:
+                    run = child.find(t)
+                    if run is not None:
+                        parts.append(run.text or "")
+            strings.append("".join(parts).replace("x005F_", ""))
+            root.clear()
     return strings
 
 
