@@ -37,11 +37,12 @@ def create_sku_import(*, seller: Seller, uploaded, user=None, enqueue: bool = Tr
         raise SkuImportRefused(_("The file is larger than %(limit)s.") % {"limit": size_text(limit)})
     if size == 0:
         raise SkuImportRefused(_("The file is empty."))
-    try:
-        check_upload_quota(seller, size)
-    except QuotaExceeded as exc:
-        raise SkuImportRefused(str(exc)) from None
     with transaction.atomic():
+        Seller.objects.select_for_update().filter(pk=seller.pk).first()  # one quota decision at a time
+        try:
+            check_upload_quota(seller, size)
+        except QuotaExceeded as exc:
+            raise SkuImportRefused(str(exc)) from None
         job = SkuImportJob(
             seller=seller,
             original_name=os.path.basename(uploaded.name or "")[:255] or "skus",
