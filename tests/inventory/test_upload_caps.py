@@ -414,3 +414,22 @@ def test_the_purge_runs_daily_from_celery_beat(settings):
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
     assert entry["schedule"].is_due(timezone.now() - timedelta(days=1)).is_due
+
+
+def test_the_ledger_page_shows_the_quota_as_a_form_error(owner_client, owner, settings):
+    from tests.factories import ContractFactory, ServiceLineFactory
+
+    warehouse = WarehouseFactory()
+    ContractFactory(seller=owner.seller, service_line=ServiceLineFactory(warehouse=warehouse))
+    settings.SELLER_UPLOAD_QUOTA_BYTES = 100
+    data = (HEADER + "\n" + f"{ROW}\n").encode()
+    response = owner_client.post(
+        reverse("inventory:ledger-list"),
+        {"kind": "stock", "warehouse": warehouse.pk, "file": SimpleUploadedFile("mine.csv", data)},
+    )
+    assert response.status_code == 400
+    assert (
+        f"Your stored uploads already use 0 B of your 100 B quota; this file ({len(data)} B) would go "
+        "over it." in response.content.decode()
+    )
+    assert not LedgerFile.objects.exists()
