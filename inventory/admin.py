@@ -32,8 +32,8 @@ from inventory.models import (
     VasRow,
     Warehouse,
 )
-from inventory.uploads import validate_document
 from portal.choices import Currency
+from portal.uploads import validate_document
 
 
 @admin.register(Operator)

@@ -23,11 +23,14 @@ from decimal import Decimal
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from inventory.ledgers import DEFAULT_MAX_BYTES, LedgerFileError, RowError, open_ledger
+from inventory.ledgers import LedgerFileError, RowError, open_ledger
 from inventory.ledgers.schemas import StockVolumes
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile, SellerAlias, Warehouse
+from inventory.upload_policy import QuotaExceeded, check_upload_quota
 from portal.models import Seller
+from portal.uploads import UploadLimits, bytes_text, upload_limits
 
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 25_000
@@ -116,6 +119,11 @@ class UploadResult:
     created: bool  # False: the same content was uploaded before and is not stored again
 
 
+def ledger_limits(source: str) -> UploadLimits:
+    """The caps of a ledger upload: the warehouse's monthly file may be large, a seller's less so."""
+    return upload_limits("warehouse_ledger" if source == LedgerFile.Source.WAREHOUSE else "seller_ledger")
+
+
 def dedupe_key(*, seller: Seller | None, warehouse: Warehouse, kind: str, source: str, sha256: str) -> str:
     return f"{seller.pk if seller else '*'}:{warehouse.pk}:{kind}:{source}:{sha256}"
 
@@ -129,18 +137,33 @@ def create_upload(
     kind: str,
     source: str,
     user,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     enqueue: bool = True,
 ) -> UploadResult:
-    """Keep the uploaded file and queue its import (after commit); the same content twice is stored once."""
+    """Keep the uploaded file and queue its import (after commit); the same content twice is stored once.
+
+    Refused first (issue 10): a file over the size cap of its source (``LEDGER_MAX_BYTES`` for the
+    warehouse's, ``SELLER_LEDGER_MAX_BYTES`` for a seller's, or ``max_bytes`` if smaller), and a
+    seller-source file that would take the seller over its upload quota."""
     size = getattr(uploaded, "size", None)
     if size is None:
         uploaded.seek(0, os.SEEK_END)
         size = uploaded.tell()
-    if size > max_bytes:
-        raise UploadRefused(f"The file is {size:,} bytes; the limit is {max_bytes:,} bytes.")
+    limit = ledger_limits(source).max_file_bytes
+    if max_bytes is not None:
+        limit = min(limit, max_bytes)
+    if size > limit:
+        raise UploadRefused(
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": bytes_text(size), "limit": bytes_text(limit)}
+        )
     if size == 0:
-        raise UploadRefused("The file is empty.")
+        raise UploadRefused(_("The file is empty."))
+    if source == LedgerFile.Source.SELLER and seller is not None:
+        try:
+            check_upload_quota(seller, size)
+        except QuotaExceeded as exc:
+            raise UploadRefused(str(exc)) from None
     digest = hashlib.sha256()
     uploaded.seek(0)
     for chunk in iter(lambda: uploaded.read(1 << 20), b""):
@@ -345,7 +368,8 @@ def _scan(ledger_file: LedgerFile, resolver: Resolver, write_lines, progress) ->
     error_writer.writerow(["row", "column", "reason"])
     pending: list[str] = []
     try:
-        with ledger_file.file.open("rb") as handle, open_ledger(handle, kind) as stream:
+        limits = ledger_limits(ledger_file.source)
+        with ledger_file.file.open("rb") as handle, open_ledger(handle, kind, limits=limits) as stream:
             ledger_file.file_format, ledger_file.encoding = stream.file_format, stream.encoding or ""
             prefix = "\t".join(
                 copy_text(v) for v in (ledger_file.pk, ledger_file.warehouse_id, ledger_file.source)

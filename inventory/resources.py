@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -31,22 +33,23 @@ from import_export import resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
 from inventory.ledgers.errors import LedgerFileError
-from inventory.ledgers.sources import (
-    FORMULA_WITHOUT_VALUE,
-    check_zip,
-    csv_records,
-    detect_csv_encoding,
-    open_source,
-    sniff_format,
-    xlsx_records,
-)
+from inventory.ledgers.sources import detect_csv_encoding
 from inventory.models import Sku
-from inventory.sku_forms import HS_CODE, MAX_IMPORT_BYTES, SKU_FIELDS, normalize_hs_code, whole_amount_error
+from inventory.sku_forms import HS_CODE, SKU_FIELDS, normalize_hs_code, whole_amount_error
 from portal.models import Seller
 from portal.tenancy import scope
+from portal.uploads import (
+    FORMULA_WITHOUT_VALUE,
+    UploadError,
+    UploadLimits,
+    check_zip,
+    csv_records,
+    open_source,
+    sniff_spreadsheet,
+    upload_limits,
+    xlsx_records,
+)
 
-MAX_IMPORT_ROWS = 20_000
-MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Headers accepted on import besides the field name and the English label (compared by ``header_key``).
@@ -340,28 +343,37 @@ class SkuRows:
     problems: list[RowProblem]
 
 
-def read_sku_file(file) -> SkuRows:
-    """The rows of a CSV (UTF-8 or GBK) or XLSX upload, headers mapped to field names."""
+def read_sku_file(file, limits: UploadLimits | None = None) -> SkuRows:
+    """The rows of a CSV (UTF-8 or GBK) or XLSX upload, headers mapped to field names, within the caps
+    of ``portal.uploads`` (``upload_limits("sku_import")`` unless given)."""
+    limits = limits or upload_limits("sku_import")
+    reading = limits.replace(max_rows=limits.max_rows + 1)  # the header row too; data rows: _map_rows
     try:
-        opened = open_source(file, max_bytes=MAX_IMPORT_BYTES)
-    except LedgerFileError as error:
+        opened = open_source(file, max_bytes=limits.max_file_bytes)
+    except UploadError as error:
         raise ImportFileError(str(error)) from None
     try:
-        file_format = sniff_format(opened)
+        file_format = sniff_spreadsheet(opened)
         if file_format == "xlsx":
-            check_zip(opened, max_uncompressed_bytes=MAX_UNCOMPRESSED_BYTES, max_compression_ratio=100)
-            records = xlsx_records(opened)
+            check_zip(opened, reading)
+            records = xlsx_records(opened, reading)
         else:
-            records = csv_records(opened, detect_csv_encoding(opened))
+            records = csv_records(opened, detect_csv_encoding(opened), reading)
         with records as rows:
-            return _map_rows(rows)
-    except LedgerFileError as error:
+            return _map_rows(rows, limits.max_rows)
+    except (LedgerFileError, UploadError) as error:
         raise ImportFileError(str(error)) from None
+    except csv.Error as error:
+        raise ImportFileError(_("The CSV cannot be read: %(error)s") % {"error": error}) from None
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _("The file changed encoding while being read (%(error)s).") % {"error": error}
+        ) from None
     finally:
         opened.close()
 
 
-def _map_rows(records) -> SkuRows:
+def _map_rows(records, max_rows: int) -> SkuRows:
     known = header_map()
     header_row = None
     for row_number, cells in records:
@@ -400,8 +412,8 @@ def _map_rows(records) -> SkuRows:
         values = [cells[positions[name]] if positions[name] < len(cells) else "" for name in names]
         if not any(cell_str(v) for v in values if v is not FORMULA_WITHOUT_VALUE):
             continue  # a blank line
-        if len(row_numbers) + len(problems) >= MAX_IMPORT_ROWS:
-            raise ImportFileError(_("The file has more than %(max)s rows.") % {"max": f"{MAX_IMPORT_ROWS:,}"})
+        if len(row_numbers) + len(problems) >= max_rows:
+            raise ImportFileError(_("The file has more than %(max)s rows.") % {"max": f"{max_rows:,}"})
         formulas = [name for name, v in zip(names, values, strict=True) if v is FORMULA_WITHOUT_VALUE]
         if formulas:
             problems.extend(
@@ -434,38 +446,55 @@ def _map_rows(records) -> SkuRows:
 # --- the import and export services ------------------------------------------------------------------
 
 
-def _problems_of(result, rows: SkuRows) -> list[RowProblem]:
+def _problems_of(result, rows: SkuRows, offset: int = 0) -> list[RowProblem]:
     problems = [RowProblem(None, None, force_str(error.error)) for error in result.base_errors]
     for invalid in result.invalid_rows:
-        row_number = rows.row_numbers[invalid.number - 1]
+        row_number = rows.row_numbers[offset + invalid.number - 1]
         for name, messages in invalid.error.message_dict.items():
             column = None if name == NON_FIELD_ERRORS else rows.columns.get(name, name)
             problems.extend(RowProblem(row_number, column, message) for message in messages)
     for error_row in result.error_rows:
-        row_number = rows.row_numbers[error_row.number - 1]
+        row_number = rows.row_numbers[offset + error_row.number - 1]
         problems.extend(RowProblem(row_number, None, force_str(error.error)) for error in error_row.errors)
     return problems
 
 
-def import_skus(*, seller: Seller, file) -> SkuImportResult:
-    """Create or update the seller's SKUs from a CSV/XLSX upload, all or nothing (SPEC §4, §13)."""
+IMPORT_CHUNK_ROWS = 500
+
+
+def import_skus(
+    *, seller: Seller, file, progress: Callable[[int, int], None] | None = None
+) -> SkuImportResult:
+    """Create or update the seller's SKUs from a CSV/XLSX upload, all or nothing (SPEC §4, §13).
+
+    The rows go through django-import-export in chunks inside one transaction, so ``progress(done,
+    total)`` can be reported between chunks; any problem in any chunk rolls everything back."""
     try:
         rows = read_sku_file(file)
     except ImportFileError as error:
         return SkuImportResult(problems=[RowProblem(None, None, str(error))])
+    total = len(rows.dataset)
+    if progress is not None:
+        progress(0, total)
     resource = SkuResource(seller=seller)
+    problems = list(rows.problems)
+    created = updated = 0
     with transaction.atomic():
-        result = resource.import_data(rows.dataset, use_transactions=True, rollback_on_validation_errors=True)
-        problems = sorted(
-            rows.problems + _problems_of(result, rows), key=lambda p: (p.row or 0, p.column or "")
-        )
+        for start in range(0, max(total, 1), IMPORT_CHUNK_ROWS):
+            chunk = tablib.Dataset(
+                *rows.dataset[start : start + IMPORT_CHUNK_ROWS], headers=rows.dataset.headers
+            )
+            result = resource.import_data(chunk, use_transactions=True, rollback_on_validation_errors=True)
+            problems += _problems_of(result, rows, offset=start)
+            created += result.totals.get("new", 0)
+            updated += result.totals.get("update", 0)
+            if progress is not None:
+                progress(min(start + IMPORT_CHUNK_ROWS, total), total)
         if problems:
             transaction.set_rollback(True)
+            problems.sort(key=lambda p: (p.row or 0, p.column or ""))
             return SkuImportResult(problems=problems, ignored_columns=rows.ignored_columns)
-    totals = result.totals
-    return SkuImportResult(
-        created=totals.get("new", 0), updated=totals.get("update", 0), ignored_columns=rows.ignored_columns
-    )
+    return SkuImportResult(created=created, updated=updated, ignored_columns=rows.ignored_columns)
 
 
 def export_skus(queryset: QuerySet, *, file_format: str, seller: Seller) -> bytes:

@@ -5,16 +5,17 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Certificate, Sku
-from inventory.uploads import MAX_DOCUMENT_BYTES, size_text, storage_name, validate_document
+from inventory.upload_policy import QuotaExceeded, check_upload_quota
 from portal.tenancy import scope
+from portal.uploads import document_max_bytes, size_text, storage_name, upload_limits, validate_document
 from tariffs.rules.money import MINOR_UNITS
 
 HS_CODE = re.compile(r"\d{6,10}")
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 # The cards of the SKU form, in order: (title, fields).
 SKU_FIELD_GROUPS = (
@@ -113,7 +114,7 @@ class CertificateForm(forms.ModelForm):
             "expires_on": _("Leave empty if the document does not expire."),
             "file": format_lazy(
                 _("PDF, JPEG or PNG, up to {limit}. Optional for an FDA registration number."),
-                limit=size_text(MAX_DOCUMENT_BYTES),
+                limit=lazy(lambda: size_text(document_max_bytes()), str)(),
             ),
         }
 
@@ -126,6 +127,10 @@ class CertificateForm(forms.ModelForm):
         file = self.cleaned_data.get("file")
         if file:
             mime_type = validate_document(file)
+            try:
+                check_upload_quota(self.instance.sku.seller, file.size)
+            except QuotaExceeded as exc:
+                raise ValidationError(str(exc), code="quota") from None
             file.name = storage_name(file.name, mime_type)
         return file
 
@@ -137,21 +142,26 @@ class CertificateForm(forms.ModelForm):
         return cleaned
 
 
+def _sku_import_limit() -> str:
+    return size_text(upload_limits("sku_import").max_file_bytes)
+
+
 class SkuImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or XLSX file"),
         help_text=format_lazy(
-            _("Up to {limit}. The first row holds the column names."), limit=size_text(MAX_IMPORT_BYTES)
+            _("Up to {limit}. The first row holds the column names."), limit=lazy(_sku_import_limit, str)()
         ),
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
 
     def clean_file(self):
         file = self.cleaned_data["file"]
-        if file.size > MAX_IMPORT_BYTES:
+        limit = upload_limits("sku_import").max_file_bytes
+        if file.size > limit:
             raise ValidationError(
                 _("The file is larger than %(limit)s."),
                 code="file_too_large",
-                params={"limit": size_text(MAX_IMPORT_BYTES)},
+                params={"limit": size_text(limit)},
             )
         return file

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.compliance import DESTINATIONS, Missing, readiness
 from inventory.models import Certificate, Sku
-from inventory.uploads import download_name
+from portal.uploads import download_name
 from tariffs.rules.money import MINOR_UNITS
 
 # (field, icon, label) of the flags shown as small icons.

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", sku_views.SkuListView.as_view(), name="sku-list"),
     path("new/", sku_views.SkuCreateView.as_view(), name="sku-create"),
     path("import/", sku_views.SkuImportView.as_view(), name="sku-import"),
+    path("import/<int:pk>/", sku_views.SkuImportJobView.as_view(), name="sku-import-job"),
     path("export/", sku_views.SkuExportView.as_view(), name="sku-export"),
     path("<int:pk>/", sku_views.SkuDetailView.as_view(), name="sku-detail"),
     path("<int:pk>/edit/", sku_views.SkuEditView.as_view(), name="sku-edit"),

@@ -16,14 +16,15 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_tables2 import RequestConfig
 
 from inventory.compliance import DESTINATIONS, active_rules, readiness
-from inventory.models import Certificate, Sku
-from inventory.resources import HEADER_ALIASES, export_skus, import_skus
+from inventory.models import Certificate, Sku, SkuImportJob
+from inventory.resources import HEADER_ALIASES, export_skus
 from inventory.sku_filters import DESTINATION_CHOICES, SkuFilter
 from inventory.sku_forms import SKU_FIELDS, CertificateForm, SkuForm, SkuImportForm
+from inventory.sku_import import SkuImportRefused, create_sku_import
 from inventory.sku_tables import FLAG_ICONS, CertificateTable, SkuTable, money_text, requirement_text
-from inventory.uploads import EXTENSIONS, download_name, read_head, sniff_document_type
 from portal.choices import Currency
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
+from portal.uploads import EXTENSIONS, download_name, read_head, sniff_document_type
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -187,7 +188,8 @@ class CertificateDeleteView(SellerObjectMixin, View):
 
 
 class SkuImportView(SellerViewMixin, FormView):
-    """Upload a CSV/XLSX; all rows are stored, or none and every bad row is listed."""
+    """Upload a CSV/XLSX: it is kept as a job that a worker imports (all rows or none); the job's page
+    shows the progress, then the result or every bad row."""
 
     template_name = "inventory/sku_import.html"
     form_class = SkuImportForm
@@ -197,19 +199,39 @@ class SkuImportView(SellerViewMixin, FormView):
             (name, capfirst(Sku._meta.get_field(name).verbose_name), HEADER_ALIASES.get(name, ()))
             for name in SKU_FIELDS
         ]
+        jobs = scope(SkuImportJob.objects.all(), self.seller)[:10]
         return super().get_context_data(
-            columns=columns, categories=Sku.Category.values, currencies=Currency.values, **kwargs
+            columns=columns, categories=Sku.Category.values, currencies=Currency.values, jobs=jobs, **kwargs
         )
 
     def form_valid(self, form):
-        result = import_skus(seller=self.seller, file=form.cleaned_data["file"])
-        status = 200 if result.ok else 400
-        return self.render_to_response(
-            self.get_context_data(form=SkuImportForm(), result=result), status=status
-        )
+        try:
+            job = create_sku_import(
+                seller=self.seller, uploaded=form.cleaned_data["file"], user=self.request.user
+            )
+        except SkuImportRefused as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        return redirect("inventory:sku-import-job", pk=job.pk)
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class SkuImportJobView(SellerObjectMixin, DetailView):
+    """One SKU import: a progress bar while the worker runs it (htmx polls), then the result."""
+
+    scoped_model = SkuImportJob
+    template_name = "inventory/sku_import_job.html"
+    context_object_name = "job"
+
+    def get_object(self, queryset=None):
+        return self.get_scoped_object(pk=self.kwargs["pk"])
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["inventory/_sku_import_progress.html"]
+        return [self.template_name]
 
 
 class SkuExportView(SellerViewMixin, View):

@@ -9,3 +9,19 @@ def import_ledger_file_task(ledger_file_id: int) -> str:
     from inventory.ledger_import import import_ledger_file
 
     return import_ledger_file(ledger_file_id).status
+
+
+@shared_task(acks_late=True)
+def import_sku_file_task(job_id: int) -> str:
+    """Import an uploaded SKU catalog file, all or nothing (running it twice does the work once)."""
+    from inventory.sku_import import run_sku_import
+
+    return run_sku_import(job_id).status
+
+
+@shared_task(acks_late=True)
+def purge_refused_uploads_task() -> int:
+    """Daily: delete the stored files of refused uploads past the retention (idempotent)."""
+    from inventory.upload_policy import purge_refused_uploads
+
+    return purge_refused_uploads().total

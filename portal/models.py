@@ -86,6 +86,12 @@ class Seller(models.Model):
         related_name="+",
         verbose_name=_("approved by"),
     )
+    upload_quota_bytes = models.PositiveBigIntegerField(
+        _("upload quota (bytes)"),
+        null=True,
+        blank=True,
+        help_text=_("Stored upload bytes allowed; empty: the default (SELLER_UPLOAD_QUOTA_BYTES)."),
+    )
 
     class Meta:
         verbose_name = _("seller")

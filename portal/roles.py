@@ -30,6 +30,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "inventory.destinationrule": (VIEW, ADD, CHANGE, DELETE),  # compliance rules are data ops extend
     "inventory.sku": (VIEW,),
     "inventory.certificate": (VIEW,),
+    "inventory.skuimportjob": (VIEW,),
     "inventory.inboundorder": (VIEW, CHANGE),  # advance, record receiving, notes
     "inventory.inboundcarton": (VIEW,),
     "inventory.inboundline": (VIEW,),

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -285,4 +286,36 @@ if PRODUCTION:
 
 PORTAL_NAME = _("Seller Portal")
 INVITATION_VALID_DAYS = 7
-LEDGER_MAX_BYTES = int(env("LEDGER_MAX_BYTES", str(200 * 1024 * 1024)))  # an uploaded ledger file, at most
+
+# Untrusted files (portal/uploads.py; README "Security"). File-size caps per kind of upload: a
+# warehouse's monthly ledger of 5 million rows is about 1.5 GB, so ops uploads allow 2 GB.
+_MB = 1024 * 1024
+LEDGER_MAX_BYTES = int(env("LEDGER_MAX_BYTES", str(2048 * _MB)))  # warehouse (ops) ledger uploads
+SELLER_LEDGER_MAX_BYTES = int(env("SELLER_LEDGER_MAX_BYTES", str(200 * _MB)))  # a seller's ledger upload
+SKU_IMPORT_MAX_BYTES = int(env("SKU_IMPORT_MAX_BYTES", str(10 * _MB)))
+SKU_IMPORT_MAX_ROWS = int(env("SKU_IMPORT_MAX_ROWS", "20000"))
+DOCUMENT_MAX_BYTES = int(env("DOCUMENT_MAX_BYTES", str(10 * _MB)))  # certificates, order documents
+# Caps checked while a CSV/XLSX is read (refused before it is in memory).
+UPLOAD_MAX_LINE_CHARS = int(env("UPLOAD_MAX_LINE_CHARS", str(_MB)))  # one physical line
+UPLOAD_MAX_RECORD_CHARS = int(env("UPLOAD_MAX_RECORD_CHARS", str(_MB)))  # one row (quoted multi-line cells)
+UPLOAD_MAX_FIELD_CHARS = int(env("UPLOAD_MAX_FIELD_CHARS", str(128 * 1024)))  # one cell
+UPLOAD_MAX_COLUMNS = int(env("UPLOAD_MAX_COLUMNS", "500"))
+UPLOAD_MAX_ROWS = int(env("UPLOAD_MAX_ROWS", "10000000"))  # rows of one ledger file
+UPLOAD_XLSX_MAX_MEMBER_BYTES = int(env("UPLOAD_XLSX_MAX_MEMBER_BYTES", str(768 * _MB)))  # one part, unpacked
+UPLOAD_XLSX_MAX_UNPACKED_BYTES = int(env("UPLOAD_XLSX_MAX_UNPACKED_BYTES", str(1024 * _MB)))  # all parts
+UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES = int(env("UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES", str(64 * _MB)))
+UPLOAD_XLSX_MAX_SHARED_STRINGS = int(env("UPLOAD_XLSX_MAX_SHARED_STRINGS", "1000000"))
+UPLOAD_XLSX_MAX_COMPRESSION_RATIO = float(env("UPLOAD_XLSX_MAX_COMPRESSION_RATIO", "100"))
+# Stored upload bytes per seller (seller ledgers, SKU imports, certificates; not the warehouse's
+# uploads); Seller.upload_quota_bytes overrides it for one seller.
+SELLER_UPLOAD_QUOTA_BYTES = int(env("SELLER_UPLOAD_QUOTA_BYTES", str(2048 * _MB)))
+# Refused uploads (failed ledger files, refused SKU imports) lose their stored file after this many
+# days; the row and its error report stay.
+REFUSED_UPLOAD_RETENTION_DAYS = int(env("REFUSED_UPLOAD_RETENTION_DAYS", "30"))
+
+CELERY_BEAT_SCHEDULE = {
+    "purge-refused-uploads": {
+        "task": "inventory.tasks.purge_refused_uploads_task",
+        "schedule": crontab(hour=3, minute=30),  # daily
+    },
+}

@@ -123,7 +123,15 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
-    from inventory.models import Certificate, InboundCarton, InboundOrder, LedgerFile, OrderAttachment, Sku
+    from inventory.models import (
+        Certificate,
+        InboundCarton,
+        InboundOrder,
+        LedgerFile,
+        OrderAttachment,
+        Sku,
+        SkuImportJob,
+    )
     from tariffs.models import RateCard
 
     return {
@@ -132,6 +140,7 @@ def scoped_factories():
         InboundOrder: lambda seller: InboundOrderFactory(seller=seller, state="submitted"),
         InboundCarton: lambda seller: InboundOrderFactory(seller=seller).cartons.get(),
         LedgerFile: lambda seller: LedgerFileFactory(seller=seller),
+        SkuImportJob: lambda seller: SkuImportJobFactory(seller=seller),
         OrderAttachment: lambda seller: order_attachment(InboundOrderFactory(seller=seller)),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
@@ -214,6 +223,22 @@ class LedgerFileFactory(factory.django.DjangoModelFactory):
     dedupe_key = factory.LazyAttribute(lambda o: f"test:{o.sha256}")
     status = "failed"
     errors = factory.LazyFunction(lambda: [{"row": 2, "column": "stock_qty", "reason": "must be 0 or more"}])
+
+
+class SkuImportJobFactory(factory.django.DjangoModelFactory):
+    """A refused SKU import with one reported problem."""
+
+    class Meta:
+        model = "inventory.SkuImportJob"
+
+    seller = factory.SubFactory(SellerFactory)
+    file = "sku-imports/test.csv"
+    original_name = "skus.csv"
+    size = 100
+    status = "refused"
+    problems = factory.LazyFunction(
+        lambda: [{"row": 2, "column": "code", "reason": "The SKU code is missing."}]
+    )
 
 
 def order_attachment(order):

@@ -23,11 +23,12 @@ from typing import Any
 from .errors import InvalidValue, LedgerFileError, RowError
 from .schemas import INVALID, Column, ColumnType, LedgerRow, LedgerSchema, get_schema
 from .sources import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_COMPRESSION_RATIO,
-    DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    DEFAULT_LIMITS,
     FORMULA_WITHOUT_VALUE,
     Source,
+    UploadError,
+    UploadLimits,
+    as_ledger_error,
     check_zip,
     csv_records,
     detect_csv_encoding,
@@ -62,9 +63,10 @@ class LedgerStream:
         source: Source,
         kind: str,
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
-        max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+        limits: UploadLimits | None = None,
+        max_bytes: int | None = None,
+        max_uncompressed_bytes: int | None = None,
+        max_compression_ratio: float | None = None,
         service_codes: Collection[str] | None = None,
     ) -> None:
         self.schema: LedgerSchema = get_schema(kind)
@@ -72,20 +74,22 @@ class LedgerStream:
         self.encoding: str | None = None
         self.row_count = 0
         self._service_codes = tuple(service_codes) if service_codes is not None else None
-        self._opened = open_source(source, max_bytes=max_bytes)
+        self.limits = limits = _with_overrides(
+            limits or DEFAULT_LIMITS, max_bytes, max_uncompressed_bytes, max_compression_ratio
+        )
+        try:
+            self._opened = open_source(source, max_bytes=limits.max_file_bytes)
+        except UploadError as error:
+            raise as_ledger_error(error) from None
         self._context: Any = None
         try:
             self.file_format = sniff_format(self._opened)
             if self.file_format == "xlsx":
-                check_zip(
-                    self._opened,
-                    max_uncompressed_bytes=max_uncompressed_bytes,
-                    max_compression_ratio=max_compression_ratio,
-                )
-                self._context = xlsx_records(self._opened)
+                check_zip(self._opened, limits)
+                self._context = xlsx_records(self._opened, limits)
             else:
                 self.encoding = detect_csv_encoding(self._opened)
-                self._context = csv_records(self._opened, self.encoding)
+                self._context = csv_records(self._opened, self.encoding, limits)
             self._records = self._context.__enter__()
             self.header_row, header = self._read_header()
             self.columns = self._map_columns(header)
@@ -98,6 +102,9 @@ class LedgerStream:
                 )
                 for column in self.schema.columns
             ]
+        except UploadError as error:
+            self.close()
+            raise as_ledger_error(error) from None
         except BaseException:
             self.close()
             raise
@@ -112,6 +119,8 @@ class LedgerStream:
                     return row_number, [c if isinstance(c, str) else "" for c in cells]
         except (csv.Error, UnicodeDecodeError) as error:
             raise LedgerFileError(f"the header row cannot be read ({error})") from None
+        except UploadError as error:
+            raise as_ledger_error(error) from None
         raise LedgerFileError("the file has no header row and no data (it is empty)")
 
     def _map_columns(self, header: list[str]) -> dict[str, int]:
@@ -222,6 +231,8 @@ class LedgerStream:
                 yield row_number, row
             if count == 0:
                 raise LedgerFileError(f"the file has a header (row {self.header_row}) but no data rows")
+        except UploadError as error:
+            raise as_ledger_error(error) from None
         except csv.Error as error:
             raise LedgerFileError(f"row {row_number + 1}: the CSV cannot be read ({error})") from None
         except UnicodeDecodeError as error:
@@ -277,6 +288,24 @@ class LedgerStream:
         self.close()
 
 
+def _with_overrides(
+    limits: UploadLimits,
+    max_bytes: int | None,
+    max_uncompressed_bytes: int | None,
+    max_compression_ratio: float | None,
+) -> UploadLimits:
+    """The caps with the single-value options of ``open_ledger`` (kept for callers and tests) applied."""
+    changes: dict[str, Any] = {}
+    if max_bytes is not None:
+        changes["max_file_bytes"] = max_bytes
+    if max_uncompressed_bytes is not None:
+        changes["xlsx_max_unpacked_bytes"] = max_uncompressed_bytes
+        changes["xlsx_max_member_bytes"] = min(limits.xlsx_max_member_bytes, max_uncompressed_bytes)
+    if max_compression_ratio is not None:
+        changes["xlsx_max_compression_ratio"] = max_compression_ratio
+    return limits.replace(**changes) if changes else limits
+
+
 def _inline_conversion(column: Column, target: str, careful: str, bound: str, namespace: dict) -> list[str]:
     """Source lines setting `target` from the cell text `s`: plain numbers inline, the rest `careful`."""
     checks = []
@@ -302,8 +331,9 @@ def _inline_conversion(column: Column, target: str, careful: str, bound: str, na
 def open_ledger(source: Source, kind: str, **options: Any) -> LedgerStream:
     """Open a ledger file of `kind` (stock, outbound, vas, tax, inbound, receiving) for streaming.
 
-    Options: max_bytes, max_uncompressed_bytes, max_compression_ratio, service_codes (VAS codes
-    accepted; default SPEC §7.4's). Raises LedgerFileError for a file that cannot be read at all.
+    Options: limits (``portal.uploads.UploadLimits``; default ``DEFAULT_LIMITS``), or max_bytes,
+    max_uncompressed_bytes, max_compression_ratio one by one; service_codes (VAS codes accepted;
+    default SPEC §7.4's). Raises LedgerFileError for a file that cannot be read at all.
     """
     return LedgerStream(source, kind, **options)
 

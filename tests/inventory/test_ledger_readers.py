@@ -498,7 +498,16 @@ def test_a_utf8_file_with_gbk_bytes_late_is_refused_before_any_row():
         iter_ledger_rows(data, "stock")
 
 
-def test_the_package_imports_no_django():
-    code = "import sys, inventory.ledgers; sys.exit('django' in sys.modules)"
+def test_the_package_needs_no_django_orm_or_settings():
+    """The readers use ``portal.uploads`` (the caps of every untrusted file, issue 10), whose package
+    imports Django's settings module lazily; they never need the ORM or configured settings."""
+    code = (
+        "import os, sys; os.environ.pop('DJANGO_SETTINGS_MODULE', None); import inventory.ledgers as l; "
+        "rows = l.read_ledger(b'business_date,warehouse,seller,item_id,length_mm,height_mm,width_mm,"
+        "units_per_carton,volume_mm3,total_volume_m3,sales_qty,stock_qty\\n20160601,W,S,A,1,1,1,1,,,0,1\\n', "
+        "'stock'); "
+        "from django.conf import settings; "
+        "sys.exit(len(rows) != 1 or 'django.db' in sys.modules or settings.configured)"
+    )
 
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

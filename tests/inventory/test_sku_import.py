@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from inventory.models import Sku
+from inventory.models import Sku, SkuImportJob
 from inventory.resources import RowProblem, export_skus, import_skus
+from inventory.sku_import import run_sku_import
 from tests.factories import CertificateFactory, SkuFactory
 
 ZH_HEADER = [
@@ -245,26 +247,43 @@ def test_export_then_import_round_trips(owner):
 # --- views -------------------------------------------------------------------------------------------
 
 
+def post_import(client, content: bytes, name: str) -> SkuImportJob:
+    """Upload through the page: a queued job and a redirect to its page (the worker runs it later)."""
+    response = client.post(reverse("inventory:sku-import"), {"file": upload(content, name)})
+    job = SkuImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "inventory:sku-import-job", args=[job.pk]
+    )
+    assert job.status == SkuImportJob.Status.QUEUED and not Sku.objects.exists()
+    return job
+
+
 def test_import_page_stores_the_skus_and_says_how_many(owner_client, owner):
     assert owner_client.get(reverse("inventory:sku-import")).status_code == 200
-    response = owner_client.post(
-        reverse("inventory:sku-import"), {"file": upload(xlsx_bytes([ZH_HEADER, LAMP, CUP]), "skus.xlsx")}
-    )
+    job = post_import(owner_client, xlsx_bytes([ZH_HEADER, LAMP, CUP]), "skus.xlsx")
+    page = owner_client.get(reverse("inventory:sku-import-job", args=[job.pk])).content.decode()
+    assert "Queued" in page and 'hx-trigger="every 1s"' in page
+
+    run_sku_import(job.pk)  # what the worker's task does
+
+    response = owner_client.get(reverse("inventory:sku-import-job", args=[job.pk]))
     assert response.status_code == 200
     assert "Import done: 2 SKUs created, 0 updated." in response.content.decode()
+    assert 'hx-trigger="every 1s"' not in response.content.decode()  # finished: no more polling
     assert set(Sku.objects.filter(seller=owner.seller).values_list("code", flat=True)) == {
         "LAMP-01",
         "CUP-02",
     }
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.rows_total, job.progress_percent) == ("done", 2, 2, 100)
 
 
 def test_import_page_lists_the_bad_rows_and_stores_nothing(owner_client):
     bad = [*CUP]
     bad[9] = "0"
-    response = owner_client.post(
-        reverse("inventory:sku-import"), {"file": upload(csv_bytes([ZH_HEADER, LAMP, bad]))}
-    )
-    assert response.status_code == 400
+    job = post_import(owner_client, csv_bytes([ZH_HEADER, LAMP, bad]), "skus.csv")
+    run_sku_import(job.pk)
+    response = owner_client.get(reverse("inventory:sku-import-job", args=[job.pk]))
     content = response.content.decode()
     assert "Nothing was imported: 1 problem to fix." in content
     assert (
@@ -272,6 +291,75 @@ def test_import_page_lists_the_bad_rows_and_stores_nothing(owner_client):
         in content
     )
     assert not Sku.objects.exists()
+    job.refresh_from_db()
+    assert job.status == SkuImportJob.Status.REFUSED
+    assert job.problems == [
+        {"row": 3, "column": "长(mm)", "reason": "Ensure this value is greater than or equal to 1."}
+    ]
+
+
+def test_the_htmx_poll_gets_only_the_progress_fragment(owner_client):
+    job = post_import(owner_client, csv_bytes([ZH_HEADER, LAMP]), "skus.csv")
+    fragment = owner_client.get(reverse("inventory:sku-import-job", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert fragment.content.decode().lstrip().startswith('<div id="sku-import-progress"')
+
+
+def test_progress_is_reported_per_chunk_and_a_second_run_does_nothing(owner, settings):
+    from inventory import resources
+
+    rows = [ZH_HEADER]
+    for i in range(7):
+        row = [*CUP]
+        row[0] = f"CUP-{i}"
+        rows.append(row)
+    job = SkuImportJob.objects.create(seller=owner.seller, original_name="skus.csv", size=1)
+    job.file.save("skus.csv", ContentFile(csv_bytes(rows)))
+    seen = []
+    original = resources.IMPORT_CHUNK_ROWS
+    resources.IMPORT_CHUNK_ROWS = 3
+    try:
+        result = import_skus(
+            seller=owner.seller, file=job.file.open("rb"), progress=lambda d, t: seen.append((d, t))
+        )
+        job.file.close()
+    finally:
+        resources.IMPORT_CHUNK_ROWS = original
+    assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
+    assert (result.created, result.updated) == (7, 0)
+
+    Sku.objects.all().delete()
+    first = run_sku_import(job.pk)
+    again = run_sku_import(job.pk)
+    assert (first.status, again.status, again.created, again.attempts) == ("done", "done", 7, 1)
+    assert Sku.objects.count() == 7
+
+
+def test_an_import_over_the_size_cap_is_refused_by_the_form_and_nothing_is_kept(owner_client, settings):
+    settings.SKU_IMPORT_MAX_BYTES = 100
+    response = owner_client.post(reverse("inventory:sku-import"), {"file": upload(b"x" * 101)})
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == ["The file is larger than 100 B."]
+    assert not SkuImportJob.objects.exists()
+
+
+@pytest.mark.worker
+def test_an_import_runs_on_a_real_worker_process(celery_worker_process, owner_client, owner):
+    """Through the page, the broker and a separate ``celery worker`` process (after commit)."""
+    import time
+
+    response = owner_client.post(
+        reverse("inventory:sku-import"), {"file": upload(xlsx_bytes([ZH_HEADER, LAMP, CUP]), "skus.xlsx")}
+    )
+    job = SkuImportJob.objects.get()
+    assert response.status_code == 302
+    deadline = time.monotonic() + 60
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    assert (job.status, job.created, job.updated, job.rows_done) == ("done", 2, 0, 2)
+    page = owner_client.get(reverse("inventory:sku-import-job", args=[job.pk])).content.decode()
+    assert "Import done: 2 SKUs created, 0 updated." in page
+    assert Sku.objects.filter(seller=owner.seller).count() == 2
 
 
 def test_export_view_exports_the_filtered_list_of_the_seller(owner_client, owner, other_owner):

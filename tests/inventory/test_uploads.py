@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from inventory.uploads import (
+from portal.uploads import (
     JPEG,
     MAX_DOCUMENT_BYTES,
     PDF,
