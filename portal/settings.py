@@ -257,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
         "kwargs": {"days": EMAIL_RETENTION_DAYS},
     },
+    "purge-refused-uploads": {  # refused uploads lose their file after REFUSED_UPLOAD_RETENTION_DAYS
+        "task": "inventory.tasks.purge_refused_uploads_task",
+        "schedule": crontab(hour=3, minute=30),  # daily
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 
@@ -312,10 +316,3 @@ SELLER_UPLOAD_QUOTA_BYTES = int(env("SELLER_UPLOAD_QUOTA_BYTES", str(2048 * _MB)
 # Refused uploads (failed ledger files, refused SKU imports) lose their stored file after this many
 # days; the row and its error report stay.
 REFUSED_UPLOAD_RETENTION_DAYS = int(env("REFUSED_UPLOAD_RETENTION_DAYS", "30"))
-
-CELERY_BEAT_SCHEDULE = {
-    "purge-refused-uploads": {
-        "task": "inventory.tasks.purge_refused_uploads_task",
-        "schedule": crontab(hour=3, minute=30),  # daily
-    },
-}
