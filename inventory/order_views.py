@@ -50,6 +50,7 @@ class OrderFormMixin(SellerViewMixin):
     """Create or edit a draft: the order's fields and its carton groups."""
 
     template_name = "inventory/order_form.html"
+    form_page = True
 
     def warehouses(self):
         contracted = Contract.objects.filter(seller=self.seller).values("service_line__warehouse")

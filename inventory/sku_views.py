@@ -47,7 +47,12 @@ class SkuListView(SellerViewMixin, TemplateView):
         today, rules = timezone.localdate(), active_rules()
         skus = seller_skus(self.seller)
         sku_filter = SkuFilter(self.request.GET, queryset=skus, rules=rules, today=today)
-        table = SkuTable(sku_filter.qs.prefetch_related("certificates"), rules=rules, today=today)
+        table = SkuTable(
+            sku_filter.qs.prefetch_related("certificates"),
+            rules=rules,
+            today=today,
+            exclude=("actions",) if self.read_only else (),  # no edit button for a suspended seller
+        )
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         context.update(
             table=table,
@@ -84,11 +89,12 @@ class SkuFormMixin:
 
 
 class SkuCreateView(SellerViewMixin, SkuFormMixin, CreateView):
-    pass
+    form_page = True
 
 
 class SkuEditView(SellerObjectMixin, SkuFormMixin, UpdateView):
     scoped_model = Sku
+    form_page = True
 
 
 class SkuDetailView(SellerObjectMixin, DetailView):
@@ -191,6 +197,7 @@ class SkuImportView(SellerViewMixin, FormView):
 
     template_name = "inventory/sku_import.html"
     form_class = SkuImportForm
+    form_page = True
 
     def get_context_data(self, **kwargs):
         columns = [

@@ -132,6 +132,7 @@ class MemberEditView(SellerObjectMixin, FormView):
     scoped_model = SellerUser
     allowed_roles = (SellerUser.Role.OWNER,)
     template_name = "portal/member_edit.html"
+    form_page = True
     form_class = MemberForm
 
     def get_member(self) -> SellerUser:
