@@ -13,7 +13,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
-from django_tables2 import RequestConfig
 
 from inventory.compliance import DESTINATIONS, active_rules, readiness
 from inventory.models import Certificate, Sku
@@ -23,6 +22,7 @@ from inventory.sku_forms import SKU_FIELDS, CertificateForm, SkuForm, SkuImportF
 from inventory.sku_tables import FLAG_ICONS, CertificateTable, SkuTable, money_text, requirement_text
 from inventory.uploads import EXTENSIONS, download_name, read_head, sniff_document_type
 from portal.choices import Currency
+from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 
 EXPORT_FORMATS = {
@@ -53,7 +53,7 @@ class SkuListView(SellerViewMixin, TemplateView):
             today=today,
             exclude=("actions",) if self.read_only else (),  # no edit button for a suspended seller
         )
-        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        SafeRequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         context.update(
             table=table,
             sku_filter=sku_filter,
@@ -114,7 +114,7 @@ class SkuDetailView(SellerObjectMixin, DetailView):
         result = readiness(sku, rules=active_rules(), today=today)
         labels = dict(DESTINATION_CHOICES)
         certificates = CertificateTable(sku.certificates.all(), today=today)
-        RequestConfig(self.request, paginate=False).configure(certificates)
+        SafeRequestConfig(self.request, paginate=False).configure(certificates)
         context.update(
             declared_value=money_text(sku.declared_value, sku.declared_currency),
             flags=[(icon, label, getattr(sku, name)) for name, icon, label in FLAG_ICONS],
