@@ -249,7 +249,7 @@ def hostile_requests_to(client: Client, url: str) -> None:
 
     # Every list parameter and filter field with a 30-digit number and impossible months, deterministically.
     for param in targets[0].fields if is_html else ():
-        for value in (BIG, "0000-00", "9999-12"):
+        for value in (BIG, "0000-00", "9999-12", *(("0", "-1") if param in LIST_PARAMS else ())):
             response = send(client, targets[0], {param: value}, None)
             assert response.status_code < 500, f"GET {url} with {param}={value!r}"
 
@@ -269,3 +269,82 @@ def hostile_requests_to(client: Client, url: str) -> None:
         assert response.status_code < 500, f"{target.method.upper()} {target.url} {hostile!r} raw={raw!r}"
 
     hostile_request()
+
+
+# --- The findings one by one: each bad value gets a clear answer, not just "no 500". ---
+
+
+@pytest.fixture
+def quote_contract(owner):
+    from tests.factories import preset_card
+
+    return ContractFactory(seller=owner.seller, rate_card=preset_card("cainiao-bonded"))
+
+
+QUOTE = {"mode": "parcel", "weight_kg": "3.5", "length_cm": "30", "width_cm": "20", "height_cm": "10"}
+QUOTE |= {"sku_kinds": "2", "units": "1"}
+
+
+@pytest.mark.parametrize("period", ["0000-01", "9999-12", "1999-12", "2100-01"])
+def test_a_quote_for_an_impossible_month_is_a_form_error(owner_client, quote_contract, period):
+    response = owner_client.get("/quote/", {"contract": quote_contract.pk, "period": period, **QUOTE})
+    assert response.status_code == 200
+    assert response.context["form"].errors["period"] == ["Enter a month between 2000-01 and 2099-12."]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("weight_kg", "999999.999"), ("length_cm", "999999.9"), ("units", BIG), ("sku_kinds", "1000001")],
+)
+def test_a_quote_with_huge_figures_names_the_field(owner_client, quote_contract, field, value):
+    data = {"contract": quote_contract.pk, "period": "2026-10", **QUOTE, field: value}
+    response = owner_client.get("/quote/", data)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert "computation" not in response.context
+
+
+def test_an_amount_beyond_decimal_precision_is_a_rule_error(quote_contract):
+    from tariffs.quote import CardTerms, ParcelInput, quote_parcel
+    from tariffs.rules import Period, RuleError
+    from tariffs.selectors import rule_specs, version_in_force
+
+    card = quote_contract.rate_card
+    period = Period(2026, 10)
+    terms = CardTerms(tuple(rule_specs(version_in_force(card, period))), card.currency, "regular", Decimal(0))
+    huge = Decimal("1e30")
+    with pytest.raises(RuleError, match="too large to price"):
+        quote_parcel(terms, ParcelInput(huge, huge, huge, huge, 1, 1), period)
+
+
+@pytest.mark.parametrize(
+    "query,page,rows",
+    [
+        ({"page": BIG}, 2, 2),  # past the end: the last page
+        ({"page": "-" + BIG}, 1, 25),
+        ({"page": "abc"}, 1, 25),
+        ({"per_page": "0"}, 1, 1),
+        ({"per_page": BIG}, 1, 27),
+        ({"per_page": "-5", "page": "3"}, 3, 1),
+    ],
+)
+def test_a_bad_page_or_page_size_shows_a_page(owner_client, owner, query, page, rows):
+    for _ in range(27):
+        SkuFactory(seller=owner.seller)
+    response = owner_client.get("/skus/", query)
+    assert response.status_code == 200
+    table = response.context["table"]
+    assert (table.page.number, len(table.page.object_list)) == (page, rows)
+
+
+@pytest.mark.parametrize("month", ["0000-00", "9999-99", BIG + "-01", "2016-6"])
+def test_a_bad_chart_month_shows_the_latest_month(owner_client, seller_with_data, month):
+    response = owner_client.get("/ledgers/rows/stock/", {"month": month})
+    assert response.status_code == 200
+    assert response.context["month"] == "2016-06"
+
+
+def test_the_last_possible_month_has_an_empty_chart(owner_client, seller_with_data):
+    response = owner_client.get("/ledgers/rows/stock/", {"month": "9999-12"})
+    assert response.status_code == 200
+    assert response.context["month"] == "9999-12" and not response.context["has_chart"]
