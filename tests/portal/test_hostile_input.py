@@ -35,7 +35,7 @@ from tests.portal.test_tenancy import own_url, seller_urls
 BIG = "9" * 30
 LIST_PARAMS = ("page", "per_page", "sort")
 NOT_TARGETS = {"logout"}  # posting it ends the session: the rest of the examples would test the login page
-EXAMPLES_PER_PAGE = 10
+EXAMPLES_PER_PAGE = 8
 EXAMPLES_PER_DOWNLOAD = 2  # PDFs and files: slow to build, and their parameters are the URL's
 
 HOSTILE_VALUES = [
@@ -252,6 +252,11 @@ def hostile_requests_to(client: Client, url: str) -> None:
         for value in (BIG, "0000-00", "9999-12", *(("0", "-1") if param in LIST_PARAMS else ())):
             response = send(client, targets[0], {param: value}, None)
             assert response.status_code < 500, f"GET {url} with {param}={value!r}"
+    # Every field of every other form with a 30-digit number (ids of choices, counts, sizes...).
+    for target in targets[1:]:
+        for name in target.fields:
+            response = send(client, target, {name: BIG}, None)
+            assert response.status_code < 500, f"{target.method.upper()} {target.url} with {name}={BIG}"
 
     @settings(
         max_examples=EXAMPLES_PER_PAGE if is_html else EXAMPLES_PER_DOWNLOAD,
@@ -348,3 +353,12 @@ def test_the_last_possible_month_has_an_empty_chart(owner_client, seller_with_da
     response = owner_client.get("/ledgers/rows/stock/", {"month": "9999-12"})
     assert response.status_code == 200
     assert response.context["month"] == "9999-12" and not response.context["has_chart"]
+
+
+def test_a_forged_carton_row_count_builds_at_most_fifty_rows(owner_client, owner):
+    data = {"cartons-TOTAL_FORMS": BIG, "cartons-INITIAL_FORMS": "0", "order-warehouse": ""}
+    response = owner_client.post("/inbound/new/", data)
+    assert response.status_code == 400
+    formset = response.context["formset"]
+    assert len(formset.forms) == 50
+    assert "Please submit at most 50 forms." in formset.non_form_errors()
