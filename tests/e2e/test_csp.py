@@ -9,6 +9,7 @@ import pytest
 
 from portal.demo import DEMO_PASSWORD, load_demo_data
 from portal.models import User
+from tests.factories import CertificateFactory
 
 # The browser reports a violation on the console; the listener also reports it explicitly (an init script
 # is not subject to the page's policy).
@@ -19,7 +20,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def stock_rows_for(seller):
+def stock_rows_for(seller) -> int:
+    """A month of stock rows in a stored upload; returns the upload's id."""
     from inventory.models import LedgerFile, StockLedgerRow, Warehouse
     from tests.factories import LedgerFileFactory
 
@@ -43,6 +45,7 @@ def stock_rows_for(seller):
         )
         for day in range(1, 31)
     )
+    return ledger.pk
 
 
 def chart_points(page, canvas_id: str) -> int:
@@ -54,7 +57,8 @@ def test_pages_with_scripts_work_without_csp_violations(live_server, page, tmp_p
     load_demo_data()
     User.objects.filter(email="owner@youpin.example.com").update(language="en")
     owner = User.objects.get(email="owner@youpin.example.com")
-    stock_rows_for(owner.membership.seller)
+    ledger_id = stock_rows_for(owner.membership.seller)
+    certificate = CertificateFactory(sku=owner.membership.seller.skus.get(code="YP-BOX-S"))
     problems, missing = [], []
     page.add_init_script(REPORT_VIOLATIONS)
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "404" not in m.text else 0)
@@ -97,6 +101,23 @@ def test_pages_with_scripts_work_without_csp_violations(live_server, page, tmp_p
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('stock-chart'))")
     assert chart_points(page, "stock-chart") == 30
     page.screenshot(path=str(tmp_path / "stock.png"), full_page=True)
+
+    # The stored upload's progress bar is full (its width comes from data-progress, not a style attribute).
+    page.goto(f"{base}/ledgers/files/{ledger_id}/")
+    bar = page.locator("#ledger-progress .progress-bar")
+    ratio = "b => b.getBoundingClientRect().width / b.parentElement.getBoundingClientRect().width"
+    assert bar.evaluate(ratio) == 1
+
+    # Deleting a certificate asks first (data-confirm): dismissed, it stays; accepted, it goes.
+    page.goto(f"{base}/skus/{certificate.sku_id}/")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete = page.locator("#certificates tr", has_text=certificate.number).locator("button[type=submit]")
+    delete.click()
+    assert page.locator("#certificates tr", has_text=certificate.number).count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+    page.wait_for_selector(".alert-success")
+    assert page.locator("#certificates tr", has_text=certificate.number).count() == 0
 
     # The language switcher submits itself (portal.js, no onchange attribute).
     page.select_option("#language-select", "ja")
