@@ -4,6 +4,7 @@
 import csv
 import io
 import json
+import re
 from calendar import monthrange
 from datetime import date
 
@@ -19,12 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
-from django_tables2 import RequestConfig
 
 from inventory.ledger_checks import chart_source, daily_totals, stock_findings
 from inventory.ledger_import import UploadRefused, create_upload
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
 from inventory.resources import escape_formula
+from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
 
@@ -117,7 +118,7 @@ class LedgerListView(SellerViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         table = LedgerFileTable(scope(LedgerFile.objects.select_related("warehouse"), self.seller))
-        RequestConfig(self.request, paginate={"per_page": 20}).configure(table)
+        SafeRequestConfig(self.request, paginate={"per_page": 20}).configure(table)
         form = kwargs.pop("form", None) or UploadForm(warehouses=contracted_warehouses(self.seller))
         return super().get_context_data(table=table, form=form, kinds=LedgerFile.Kind.choices, **kwargs)
 
@@ -256,7 +257,7 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
         table = row_table_class(kind)(
             row_filter.qs, attrs={"class": "table table-sm table-hover mb-0 text-nowrap"}
         )
-        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        SafeRequestConfig(self.request, paginate={"per_page": 50}).configure(table)
         kwargs.pop("kind", None)
         context = super().get_context_data(
             kind=kind,
@@ -279,10 +280,10 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
             .values_list("business_date", flat=True)
             .first()
         )
-        try:
-            year, number = (int(part) for part in month.split("-"))
-            first = date(year, number, 1)
-        except ValueError:
+        try:  # strictly YYYY-MM: "0000-00", "9999-99" or a 30-digit year show the latest month
+            year, number = re.fullmatch(r"(\d{4})-(\d{2})", month).groups()
+            first = date(int(year), int(number), 1)
+        except (AttributeError, ValueError):
             if latest is None:
                 return {}
             first = latest.replace(day=1)

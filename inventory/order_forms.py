@@ -70,6 +70,7 @@ class BaseCartonGroupFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Add at least one carton."))
 
 
+# absolute_max: a forged TOTAL_FORMS builds (and re-renders) at most 50 rows, not Django's 1,050.
 CartonGroupFormSet = forms.formset_factory(
-    CartonGroupForm, formset=BaseCartonGroupFormSet, extra=3, max_num=50, validate_max=True
+    CartonGroupForm, formset=BaseCartonGroupFormSet, extra=3, max_num=50, absolute_max=50, validate_max=True
 )

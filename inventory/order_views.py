@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
-from django_tables2 import RequestConfig
 
 from inventory import services, workflow
 from inventory.models import InboundOrder, OrderAttachment, Sku, Warehouse
 from inventory.order_forms import CartonGroupFormSet, OrderForm
 from inventory.order_tables import OrderFilter, OrderTable
+from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
 
@@ -39,7 +39,7 @@ class OrderListView(SellerViewMixin, TemplateView):
             pk__in=seller_orders(self.seller).values("warehouse")
         )
         table = OrderTable(order_filter.qs)
-        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        SafeRequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         counts = dict(seller_orders(self.seller).values_list("state").annotate(n=Count("id")))
         return super().get_context_data(
             table=table, filter=order_filter, counts=counts, states=InboundOrder.State.choices, **kwargs
@@ -50,6 +50,7 @@ class OrderFormMixin(SellerViewMixin):
     """Create or edit a draft: the order's fields and its carton groups."""
 
     template_name = "inventory/order_form.html"
+    form_page = True
 
     def warehouses(self):
         contracted = Contract.objects.filter(seller=self.seller).values("service_line__warehouse")

@@ -94,7 +94,7 @@ class SkuTable(tables.Table):
         accessor="name_en",
         verbose_name=_("Names"),
         order_by=("name_en", "name_zh"),
-        attrs={"td": {"class": "text-wrap", "style": "min-width: 14rem"}},
+        attrs={"td": {"class": "text-wrap min-w-14r"}},
     )
     category = tables.Column(verbose_name=_("Category"))
     hs_code = tables.Column(verbose_name=_("HS code"), empty_values=(), default="—")

@@ -13,7 +13,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
-from django_tables2 import RequestConfig
 
 from inventory.compliance import DESTINATIONS, active_rules, readiness
 from inventory.models import Certificate, Sku, SkuImportJob
@@ -23,6 +22,7 @@ from inventory.sku_forms import SKU_FIELDS, CertificateForm, SkuForm, SkuImportF
 from inventory.sku_import import SkuImportRefused, create_sku_import
 from inventory.sku_tables import FLAG_ICONS, CertificateTable, SkuTable, money_text, requirement_text
 from portal.choices import Currency
+from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from portal.uploads import EXTENSIONS, download_name, read_head, sniff_document_type
 
@@ -48,8 +48,13 @@ class SkuListView(SellerViewMixin, TemplateView):
         today, rules = timezone.localdate(), active_rules()
         skus = seller_skus(self.seller)
         sku_filter = SkuFilter(self.request.GET, queryset=skus, rules=rules, today=today)
-        table = SkuTable(sku_filter.qs.prefetch_related("certificates"), rules=rules, today=today)
-        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        table = SkuTable(
+            sku_filter.qs.prefetch_related("certificates"),
+            rules=rules,
+            today=today,
+            exclude=("actions",) if self.read_only else (),  # no edit button for a suspended seller
+        )
+        SafeRequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         context.update(
             table=table,
             sku_filter=sku_filter,
@@ -85,11 +90,12 @@ class SkuFormMixin:
 
 
 class SkuCreateView(SellerViewMixin, SkuFormMixin, CreateView):
-    pass
+    form_page = True
 
 
 class SkuEditView(SellerObjectMixin, SkuFormMixin, UpdateView):
     scoped_model = Sku
+    form_page = True
 
 
 class SkuDetailView(SellerObjectMixin, DetailView):
@@ -109,7 +115,7 @@ class SkuDetailView(SellerObjectMixin, DetailView):
         result = readiness(sku, rules=active_rules(), today=today)
         labels = dict(DESTINATION_CHOICES)
         certificates = CertificateTable(sku.certificates.all(), today=today)
-        RequestConfig(self.request, paginate=False).configure(certificates)
+        SafeRequestConfig(self.request, paginate=False).configure(certificates)
         context.update(
             declared_value=money_text(sku.declared_value, sku.declared_currency),
             flags=[(icon, label, getattr(sku, name)) for name, icon, label in FLAG_ICONS],
@@ -193,6 +199,7 @@ class SkuImportView(SellerViewMixin, FormView):
 
     template_name = "inventory/sku_import.html"
     form_class = SkuImportForm
+    form_page = True
 
     def get_context_data(self, **kwargs):
         columns = [

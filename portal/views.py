@@ -12,7 +12,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
-from django_tables2 import RequestConfig
 
 from . import services
 from .filters import MemberFilter
@@ -25,6 +24,7 @@ from .forms import (
     RegistrationForm,
 )
 from .models import Invitation, SellerUser
+from .paging import SafeRequestConfig
 from .selectors import inventory_summary
 from .tables import InvitationTable, MemberTable
 from .tenancy import SellerObjectMixin, SellerViewMixin
@@ -65,7 +65,7 @@ class AccountView(SellerViewMixin, TemplateView):
         member_filter = MemberFilter(self.request.GET, queryset=self.seller.members.select_related("user"))
         members = MemberTable(member_filter.qs, prefix="m-")
         invitations = InvitationTable(self.seller.invitations.all(), prefix="i-")
-        config = RequestConfig(self.request, paginate={"per_page": 25})
+        config = SafeRequestConfig(self.request, paginate={"per_page": 25})
         config.configure(members)
         config.configure(invitations)
         is_owner = self.membership.role == SellerUser.Role.OWNER
@@ -138,6 +138,7 @@ class MemberEditView(SellerObjectMixin, FormView):
     scoped_model = SellerUser
     allowed_roles = (SellerUser.Role.OWNER,)
     template_name = "portal/member_edit.html"
+    form_page = True
     form_class = MemberForm
 
     def get_member(self) -> SellerUser:

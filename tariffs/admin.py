@@ -86,7 +86,10 @@ class FeeRuleForm(forms.ModelForm):
     class Meta:
         model = FeeRule
         fields = ["position", "kind", "charge_code", "section", "description", "params"]
-        widgets = {"params": forms.Textarea(attrs={"rows": 4, "cols": 60, "style": "font-family: monospace"})}
+        widgets = {"params": forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "monospace"})}
+
+    class Media:
+        css = {"all": ["css/admin.css"]}  # .monospace: no inline style under the Content-Security-Policy
 
 
 class FeeRuleInline(admin.StackedInline):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from tariffs.engine import Computation, MonthFacts, RuleSpec, compute_invoice
 from tariffs.rules import Parcel, Period, RuleError, StockDay, get_kind
 
@@ -46,13 +48,16 @@ def _compute(terms: CardTerms, ledger: str, rows: list, period: Period) -> Compu
     rules = terms.for_ledger(ledger)
     if not rules:
         raise RuleError(f"this rate card has no {'parcel' if ledger == 'outbound' else 'storage'} fees")
-    return compute_invoice(
-        MonthFacts(period=period, ledgers={ledger: rows}),
-        rules,
-        currency=terms.currency,
-        customer_class=terms.customer_class,
-        service_tax_rate=terms.service_tax_rate,
-    )
+    try:
+        return compute_invoice(
+            MonthFacts(period=period, ledgers={ledger: rows}),
+            rules,
+            currency=terms.currency,
+            customer_class=terms.customer_class,
+            service_tax_rate=terms.service_tax_rate,
+        )
+    except ArithmeticError as exc:  # decimal.InvalidOperation/Overflow: an amount beyond 28 digits
+        raise RuleError(_("The figures are too large to price: enter a smaller parcel or stock.")) from exc
 
 
 def quote_parcel(terms: CardTerms, parcel: ParcelInput, period: Period) -> Computation:
