@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -14,7 +14,7 @@ from django.views.generic import DetailView, TemplateView
 from django_tables2 import RequestConfig
 
 from inventory import services, workflow
-from inventory.models import InboundOrder, OrderAttachment, Sku, Warehouse
+from inventory.models import InboundOrder, OrderAttachment, OrderDocument, Sku, Warehouse
 from inventory.order_forms import CartonGroupFormSet, OrderForm
 from inventory.order_tables import OrderFilter, OrderTable
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
@@ -200,6 +200,7 @@ class OrderDetailView(SellerObjectMixin, DetailView):
             can_submit=order.state == S.DRAFT,
             can_cancel=S.CANCELLED in workflow.next_states(order, workflow.SELLER),
             documents_ready=order.state not in (S.DRAFT, S.CANCELLED),
+            **documents_context(order),
             isf_reminder=order.warehouse.country == "US",
             **kwargs,
         )
@@ -273,26 +274,46 @@ class OrderAttachmentView(SellerObjectMixin, View):
         )
 
 
-DOCUMENTS = {
-    "packing-list": ("packing_list_pdf", "packing-list"),
-    "labels": ("carton_labels_pdf", "carton-labels"),
-    "commercial-invoice": ("commercial_invoice_pdf", "commercial-invoice"),
-}
+def documents_context(order: InboundOrder) -> dict:
+    documents = services.request_documents(order=order)
+    return {"documents": documents, "documents_running": any(d.running for d in documents)}
+
+
+class OrderDocumentsView(SellerObjectMixin, View):
+    """The documents' status (htmx polls it while they render on a worker), with their downloads."""
+
+    scoped_model = InboundOrder
+
+    def get(self, request, pk):
+        order = self.get_scoped_object(pk=pk)
+        return render(
+            request,
+            "inventory/_order_documents.html",
+            {"order": order, **documents_context(order)},
+        )
 
 
 class OrderDocumentView(SellerObjectMixin, View):
-    """The order's PDFs (packing list, carton labels, commercial invoice draft), once it is submitted."""
+    """A document of the order (packing list, carton labels, commercial invoice draft) once it is
+    submitted: the file rendered on a worker; while it renders, the order page shows its progress."""
 
     scoped_model = InboundOrder
 
     def get(self, request, pk, document):
-        from inventory import documents  # WeasyPrint loads on first use only
-
         order = self.get_scoped_object(pk=pk)
-        if document not in DOCUMENTS or order.state in (S.DRAFT, S.CANCELLED):
+        if document not in OrderDocument.Kind.values or order.state in (S.DRAFT, S.CANCELLED):
             raise Http404("No such document for this order.")
-        function, name = DOCUMENTS[document]
-        pdf = getattr(documents, function)(order)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{order.number}-{name}.pdf"'
-        return response
+        (rendered,) = services.request_documents(order=order, kinds=[document])
+        if rendered.status == OrderDocument.Status.READY:
+            return FileResponse(rendered.file.open("rb"), as_attachment=True, filename=rendered.download_name)
+        if rendered.status == OrderDocument.Status.FAILED:
+            messages.error(
+                request, _("The document could not be rendered: %(error)s") % {"error": rendered.error}
+            )
+        else:
+            messages.info(
+                request,
+                _("%(document)s is being prepared; it can be downloaded here when it is ready.")
+                % {"document": rendered.get_kind_display()},
+            )
+        return redirect("inventory:order-detail", pk=order.pk)

@@ -9,3 +9,19 @@ def import_ledger_file_task(ledger_file_id: int) -> str:
     from inventory.ledger_import import import_ledger_file
 
     return import_ledger_file(ledger_file_id).status
+
+
+@shared_task(acks_late=True)
+def render_order_document_task(document_id: int) -> str:
+    """Render one document of an inbound order to its file (running it twice renders it once)."""
+    from inventory.documents import render_order_document
+
+    return render_order_document(document_id).status
+
+
+@shared_task(acks_late=True)
+def run_export_task(job_id: int) -> str:
+    """Write a large export to its file (running it twice writes it once)."""
+    from inventory.exports import run_export
+
+    return run_export(job_id).status

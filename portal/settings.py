@@ -237,3 +237,11 @@ if PRODUCTION:
 PORTAL_NAME = _("Seller Portal")
 INVITATION_VALID_DAYS = 7
 LEDGER_MAX_BYTES = int(env("LEDGER_MAX_BYTES", str(200 * 1024 * 1024)))  # an uploaded ledger file, at most
+
+# Bounded work per request (issue 10): an order no real shipment outgrows, documents and exports on workers.
+INBOUND_MAX_LINES = int(env("INBOUND_MAX_LINES", "200"))  # groups of identical cartons per order
+INBOUND_MAX_CARTONS = int(env("INBOUND_MAX_CARTONS", "5000"))  # cartons (and so carton labels) per order
+INBOUND_MAX_UNITS_PER_CARTON = 100_000
+INBOUND_MAX_CARTONS_PER_GROUP = INBOUND_MAX_CARTONS
+DOCUMENT_LABELS_PER_CHUNK = 200  # carton labels per WeasyPrint document, merged with pypdf
+EXPORT_INLINE_MAX_ROWS = int(env("EXPORT_INLINE_MAX_ROWS", "2000"))  # larger exports run on a worker
