@@ -101,7 +101,9 @@ class BaseCartonGroupFormSet(forms.BaseFormSet):
         ]
         if not groups:
             raise forms.ValidationError(_("Add at least one carton."))
-        problems = size_problems(lines=len(groups), cartons=sum(group["cartons"] for group in groups))
+        problems = size_problems(
+            lines=len(groups), cartons=sum(group.get("cartons") or 0 for group in groups)
+        )
         if problems:
             raise forms.ValidationError(problems)
 
