@@ -329,6 +329,8 @@ def test_ops_attach_a_step_document_in_admin_and_the_seller_downloads_it(
         "cartons-INITIAL_FORMS": str(order.cartons.count()),
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": str(order.events.count()),
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
     }
     for index, carton in enumerate(order.cartons.all()):
         form[f"cartons-{index}-id"] = carton.pk
@@ -477,3 +479,54 @@ def test_lines_count_groups_of_identical_cartons_as_the_seller_entered_them(owne
         cartons=[carton(10)] * 3 + [carton(12)] * 2 + [carton(10)],
     )
     assert services.order_size(order) == (3, 6)
+
+
+@pytest.mark.django_db
+def test_order_page_shows_documents_rendering_then_offers_their_download(
+    owner_client, owner, settings, tmp_path
+):
+    from inventory.documents import render_order_document
+    from inventory.models import OrderDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    order = submitted_order(owner, WarehouseFactory())
+    page = owner_client.get(reverse("inventory:order-detail", args=[order.pk])).content.decode()
+    assert 'id="order-documents"' in page and 'hx-trigger="every 2s"' in page
+    assert reverse("inventory:order-documents", args=[order.pk]) in page
+    assert 'id="download-labels"' not in page
+    # Asking for a file not rendered yet does not render it in the request: back to the page.
+    early = owner_client.get(reverse("inventory:order-document", args=[order.pk, "labels"]), follow=True)
+    assert early.redirect_chain == [(reverse("inventory:order-detail", args=[order.pk]), 302)]
+    assert [str(m) for m in early.context["messages"]] == [
+        "Carton labels is being prepared; it can be downloaded here when it is ready."
+    ]
+    assert OrderDocument.objects.filter(order=order).count() == 3
+
+    for document in OrderDocument.objects.filter(order=order):
+        render_order_document(document.pk)
+    fragment = owner_client.get(reverse("inventory:order-documents", args=[order.pk])).content.decode()
+    assert "hx-trigger" not in fragment
+    assert fragment.count('id="download-') == 3
+    response = owner_client.get(reverse("inventory:order-document", args=[order.pk, "labels"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{order.number}-labels.pdf"'
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_ops_download_a_rendered_document_in_admin(admin_client, owner, settings, tmp_path):
+    from inventory.documents import render_order_document
+    from inventory.models import OrderDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    order = submitted_order(owner, WarehouseFactory())
+    (document,) = services.request_documents(order=order, kinds=["commercial-invoice"])
+    url = reverse("admin:inventory_orderdocument_download", args=[document.pk])
+    assert admin_client.get(url).status_code == 404  # not rendered yet
+    render_order_document(document.pk)
+    change = admin_client.get(reverse("admin:inventory_inboundorder_change", args=[order.pk]))
+    assert url in change.content.decode()
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert OrderDocument.objects.get(pk=document.pk).status == "ready"
