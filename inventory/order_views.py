@@ -1,6 +1,7 @@
 """Seller pages of inbound replenishment orders (SPEC §5, §13): list, create and edit a draft, submit,
 cancel, follow the timeline and receiving result, download the documents."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
@@ -78,7 +79,14 @@ class OrderFormMixin(SellerViewMixin):
         return render(
             self.request,
             self.template_name,
-            {"form": form, "formset": formset, "order": order, "sku_defaults": sku_defaults},
+            {
+                "form": form,
+                "formset": formset,
+                "order": order,
+                "sku_defaults": sku_defaults,
+                "max_lines": settings.INBOUND_MAX_LINES,
+                "max_cartons": settings.INBOUND_MAX_CARTONS,
+            },
             status=status,
         )
 
@@ -163,9 +171,13 @@ class OrderEditView(SellerObjectMixin, OrderFormMixin, View):
         form, formset = self.forms(request.POST, instance=order)
         if not (form.is_valid() and formset.is_valid()):
             return self.render_forms(form, formset, status=400, order=order)
-        with transaction.atomic():
-            form.save()
-            services.replace_cartons(order=order, cartons=self.carton_inputs(formset))
+        try:
+            with transaction.atomic():
+                form.save()
+                services.replace_cartons(order=order, cartons=self.carton_inputs(formset))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.render_forms(form, formset, status=400, order=order)
         messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
         return redirect("inventory:order-detail", pk=order.pk)
 
