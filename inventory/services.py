@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
@@ -243,7 +244,13 @@ def request_documents(*, order: InboundOrder, kinds=None) -> list[OrderDocument]
     if order.state in (S.DRAFT, S.CANCELLED):
         return []
     language = documents.document_language(order)
-    version = documents.content_version(documents.load_order(order))
+    # The order page polls this while documents render: the version of a submitted order (its lines are
+    # copies) is kept a minute rather than recomputed from every carton on each poll.
+    key = f"inbound-documents-version:{order.pk}:{order.updated_at.timestamp()}"
+    version = cache.get(key)
+    if version is None:
+        version = documents.content_version(documents.load_order(order))
+        cache.set(key, version, 60)
     found = []
     for kind in kinds or OrderDocument.Kind.values:
         document, created = OrderDocument.objects.get_or_create(
