@@ -430,6 +430,7 @@ def packing_list_context(order: InboundOrder, *, language: str, data: OrderData 
     with translation.override(language):
         context = common_context(data, PACKING_LIST, language, "Packing list")
     context["isf_reminder"] = data.order.warehouse.country == "US"
+    context["first_part"] = context["last_part"] = True
     return context
 
 
@@ -586,6 +587,56 @@ def write_labels_pdf(
     return done
 
 
+def write_packing_list_pdf(
+    data: OrderData, out, *, language: str, chunk: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """The packing list into the file ``out``. A long one (more than ``chunk`` cartons) is rendered in
+    parts of ``chunk`` cartons merged with pypdf, as the labels are: the first part carries the header,
+    the last the totals, and each page's footer reads "Part k / n · Page x / y"."""
+    from pypdf import PdfWriter
+
+    context = packing_list_context(data.order, language=language, data=data)
+    if len(data.cartons) <= chunk:
+        html = render_html("pdf/packing_list.html", context, language=language)
+        HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf(out)
+        if progress:
+            progress(len(data.cartons))
+        return len(data.cartons)
+    starts = range(0, len(data.cartons), chunk)
+    writer = PdfWriter()
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="packing-") as folder:
+        for part, start in enumerate(starts, start=1):
+            cartons = data.cartons[start : start + chunk]
+            with translation.override(language):
+                part_counter = mark_safe(  # safe: css_string and the page counters
+                    css_string(
+                        gettext("Part %(part)d / %(parts)d") % {"part": part, "parts": len(starts)} + " · "
+                    )
+                    + " "
+                    + page_counter_css()
+                )
+            part_context = {
+                **context,
+                "cartons": cartons,
+                "first_part": part == 1,
+                "last_part": part == len(starts),
+                "page_counter": part_counter,
+            }
+            path = os.path.join(folder, f"{start:06d}.pdf")
+            HTML(
+                string=render_html("pdf/packing_list.html", part_context, language=language),
+                base_url=BASE_URL,
+                url_fetcher=StaticOnlyURLFetcher(),
+            ).write_pdf(path)
+            writer.append(path)
+            done += len(cartons)
+            if progress:
+                progress(done)
+        writer.write(out)
+    return done
+
+
 def render_order_document(document_id: int, *, now=None) -> OrderDocument:
     """Render one ``OrderDocument`` to its file (issue 10). Running it again does nothing more; a
     document that keeps failing is given up after ``MAX_ATTEMPTS`` with the reason shown."""
@@ -604,7 +655,7 @@ def render_order_document(document_id: int, *, now=None) -> OrderDocument:
     if content_version(data) != document.version:
         return _document_failed(document, gettext("The order changed; a newer version replaces it."), now=now)
     K = OrderDocument.Kind
-    total = len(data.cartons) if document.kind == K.LABELS else 1
+    total = len(data.cartons) if document.kind in (K.LABELS, K.PACKING_LIST) else 1
     OrderDocument.objects.filter(pk=document.pk).update(pages_total=total)
     try:
         return _render_to_file(document, data, total, now=now)
@@ -625,15 +676,18 @@ def _render_to_file(document: OrderDocument, data: OrderData, total: int, *, now
                 chunk=settings.DOCUMENT_LABELS_PER_CHUNK,
                 progress=lambda n: OrderDocument.objects.filter(pk=document.pk).update(pages_done=n),
             )
+        elif document.kind == K.PACKING_LIST:
+            write_packing_list_pdf(
+                data,
+                out,
+                language=language,
+                chunk=settings.DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK,
+                progress=lambda n: OrderDocument.objects.filter(pk=document.pk).update(pages_done=n),
+            )
         else:
-            if document.kind == K.PACKING_LIST:
-                template = "pdf/packing_list.html"
-                context = packing_list_context(data.order, language=language, data=data)
-            else:
-                template = "pdf/commercial_invoice.html"
-                context = commercial_invoice_context(data.order, language=language, data=data)
+            context = commercial_invoice_context(data.order, language=language, data=data)
             HTML(
-                string=render_html(template, context, language=language),
+                string=render_html("pdf/commercial_invoice.html", context, language=language),
                 base_url=BASE_URL,
                 url_fetcher=StaticOnlyURLFetcher(),
             ).write_pdf(out)

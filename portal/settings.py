@@ -245,3 +245,4 @@ INBOUND_MAX_UNITS_PER_CARTON = 100_000
 INBOUND_MAX_CARTONS_PER_GROUP = INBOUND_MAX_CARTONS
 DOCUMENT_LABELS_PER_CHUNK = 200  # carton labels per WeasyPrint document, merged with pypdf
 EXPORT_INLINE_MAX_ROWS = int(env("EXPORT_INLINE_MAX_ROWS", "2000"))  # larger exports run on a worker
+DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK = 400  # a longer packing list is rendered in parts, merged with pypdf

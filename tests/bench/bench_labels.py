@@ -34,6 +34,13 @@ def setup_order(queue) -> None:
         code="bench-labels",
         defaults={"name": "Bench labels seller", "legal_name": "Bench", "billing_email": "b@example.com"},
     )
+    existing = InboundOrder.objects.filter(seller=seller, state="submitted").order_by("-pk").first()
+    if (
+        existing is not None and existing.cartons.count() == CARTONS
+    ):  # reuse it: only the rendering is measured
+        existing.documents.all().delete()
+        queue.put((None, {d.kind: d.pk for d in services.request_documents(order=existing)}))
+        return
     InboundOrder.objects.filter(seller=seller).delete()
     skus = []
     for n in range(50):
@@ -97,7 +104,11 @@ def run() -> list[tuple[str, str, str]]:
     from django.conf import settings
 
     created, documents = in_process(setup_order)
-    rows = [(f"order of {CARTONS:,} cartons: create + submit", f"{created:.1f} s", "bulk insert, snapshot")]
+    rows = []
+    if created is not None:
+        rows.append(
+            (f"order of {CARTONS:,} cartons: create + submit", f"{created:.1f} s", "bulk insert, snapshot")
+        )
     elapsed, peak, labels, size = in_process(render, documents["labels"])
     verdict = "ok" if peak < 1024 else "OVER TARGET (1 GB)"
     rows.append(
@@ -114,7 +125,8 @@ def run() -> list[tuple[str, str, str]]:
         (
             f"packing list PDF, {CARTONS:,} cartons (worker)",
             f"{elapsed:.1f} s",
-            f"peak {peak:.0f} MB, {size / 2**20:.1f} MB file; {verdict}",
+            f"peak {peak:.0f} MB, {size / 2**20:.1f} MB file, "
+            f"{settings.DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK} cartons per part; {verdict}",
         )
     )
     return rows

@@ -647,3 +647,29 @@ def test_submission_queues_the_documents_and_a_worker_renders_them(celery_worker
     ]
     labels = OrderDocument.objects.get(order=order, kind="labels")
     assert labels.language == "ja" and pdf_pages(labels.file.read(), tmp_path) == 3
+
+
+@pytest.mark.django_db
+def test_a_long_packing_list_renders_in_parts_with_header_first_and_totals_last(tmp_path, settings):
+    from inventory import services
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK = 2
+    order = submit(make_order(language="en", cartons=many_cartons(5)))
+    (document,) = services.request_documents(order=order, kinds=["packing-list"])
+
+    rendered = documents.render_order_document(document.pk)
+
+    assert (rendered.status, rendered.pages_done, rendered.pages_total) == ("ready", 5, 5)
+    pdf = rendered.file.read()
+    pages = pdf_text(pdf, tmp_path).split("\f")[:-1]
+    assert len(pages) == pdf_pages(pdf, tmp_path) == 3
+    text = "".join(pages)
+    assert re.findall(r"IB260115-A1B2C3-C\d{3}", text) == [f"IB260115-A1B2C3-C{n:03d}" for n in range(1, 6)]
+    assert "深圳市海图贸易有限公司" in pages[0] and "深圳市海图贸易有限公司" not in pages[1] + pages[2]
+    assert "62.00 kg" in pages[2] and "62.00 kg" not in pages[0] + pages[1]
+    assert [re.search(r"Part \d / \d · Page \d / \d", page).group() for page in pages] == [
+        "Part 1 / 3 · Page 1 / 1",
+        "Part 2 / 3 · Page 1 / 1",
+        "Part 3 / 3 · Page 1 / 1",
+    ]
