@@ -4,9 +4,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from inventory import ledger_import, services, workflow
@@ -14,12 +16,14 @@ from inventory.models import (
     Certificate,
     CustomsTaxRow,
     DestinationRule,
+    ExportJob,
     InboundCarton,
     InboundOrder,
     InboundWeightRow,
     LedgerFile,
     Operator,
     OrderAttachment,
+    OrderDocument,
     OrderEvent,
     OutboundParcelRow,
     ReceivingDiscrepancy,
@@ -180,6 +184,30 @@ class AttachmentInline(admin.TabularInline):
     readonly_fields = ["uploaded_at"]
 
 
+def document_download_link(document: OrderDocument) -> str:
+    if document.status != OrderDocument.Status.READY:
+        return "—"
+    url = reverse("admin:inventory_orderdocument_download", args=[document.pk])
+    return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+
+class GeneratedDocumentInline(admin.TabularInline):
+    """The documents rendered for the order (packing list, labels, commercial invoice), to download."""
+
+    model = OrderDocument
+    extra = 0
+    fields = ["kind", "language", "status", "pages_done", "pages_total", "created_at", "download"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return document_download_link(obj)
+
+
 class AdvanceForm(forms.Form):
     """Ops move an order one step and record what that step needs (SPEC §5)."""
 
@@ -252,7 +280,7 @@ class InboundOrderAdmin(admin.ModelAdmin):
         "expected_arrival_date",
     ]
     fields = readonly_fields + ["notes"]
-    inlines = [AttachmentInline, CartonInline, EventInline]
+    inlines = [AttachmentInline, GeneratedDocumentInline, CartonInline, EventInline]
     actions = ["start_receiving"]
 
     def has_add_permission(self, request):
@@ -530,3 +558,65 @@ row_admin(VasRow, "date", ("service_code",))
 row_admin(CustomsTaxRow, "date", ("order_no",))
 row_admin(InboundWeightRow, "date", ("line",))
 row_admin(ReceivingServiceRow, "date", ("service",))
+
+
+@admin.register(OrderDocument)
+class OrderDocumentAdmin(admin.ModelAdmin):
+    """Documents rendered on a worker; ops download them here (view permission is enough)."""
+
+    list_display = [
+        "order",
+        "kind",
+        "language",
+        "status",
+        "attempts",
+        "created_at",
+        "finished_at",
+        "download",
+    ]
+    list_filter = ["kind", "status", "language"]
+    search_fields = ["order__number", "order__seller__code"]
+    list_select_related = ["order"]
+    readonly_fields = [f.name for f in OrderDocument._meta.fields] + ["download"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return document_download_link(obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="inventory_orderdocument_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = get_object_or_404(OrderDocument.objects.select_related("order"), pk=pk)
+        if document.status != OrderDocument.Status.READY:
+            raise Http404("This document is not rendered yet.")
+        return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.download_name)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = ["seller", "kind", "file_format", "status", "row_count", "created_at", "finished_at"]
+    list_filter = ["status", "file_format"]
+    search_fields = ["seller__code", "kind"]
+    readonly_fields = [f.name for f in ExportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,11 +8,17 @@ files: every other URL (network, ``file://``, ``data:``) is refused by :class:`S
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import mimetypes
+import os
 import posixpath
 import re
+import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,6 +27,8 @@ from barcode import Code128
 from barcode.errors import BarcodeError
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.files import File
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -29,8 +37,11 @@ from django.utils.translation import gettext, gettext_noop
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from inventory.models import InboundOrder
+from inventory.models import InboundLine, InboundOrder, OrderDocument
+from portal.choices import Country
 from tariffs.rules.money import MINOR_UNITS, round_money
+
+logger = logging.getLogger(__name__)
 
 # The documents' own origin: `/static/...` in a template resolves under it, and nothing else is served.
 BASE_URL = "https://portal-documents.invalid/"
@@ -238,6 +249,10 @@ def code128_svg(
 
 @dataclass(frozen=True)
 class LineRow:
+    """One carton line as the documents print it: the copy taken at submission (finding 7), or the
+    SKU's live data for an order not submitted yet."""
+
+    sku_id: int
     sku_code: str
     name_zh: str
     name_en: str
@@ -246,6 +261,33 @@ class LineRow:
     barcode: str
     batch_no: str
     units: int
+    material: str = ""
+    hs_code: str = ""
+    declared_value: Decimal | None = None
+    declared_currency: str = ""
+    net_weight_g: Decimal | None = None
+    origin_country: str = ""
+
+
+def line_row(line: InboundLine, seller_country: str) -> LineRow:
+    source = line if line.snapshot_at else line.sku
+    return LineRow(
+        sku_id=line.sku_id,
+        sku_code=line.sku_code if line.snapshot_at else line.sku.code,
+        name_zh=source.name_zh,
+        name_en=source.name_en,
+        name_ja=source.name_ja,
+        fnsku=source.fnsku,
+        barcode=source.barcode,
+        batch_no=line.batch_no,
+        units=line.units,
+        material=source.material,
+        hs_code=source.hs_code,
+        declared_value=source.declared_value,
+        declared_currency=source.declared_currency,
+        net_weight_g=source.net_weight_g,
+        origin_country=line.origin_country if line.snapshot_at else seller_country,
+    )
 
 
 @dataclass(frozen=True)
@@ -280,36 +322,30 @@ class OrderData:
     units: int
     gross_weight_kg: Decimal
     volume_m3: Decimal
-    skus: dict = field(default_factory=dict)  # sku id -> Sku, in first-seen order
+    lines_by_sku: dict = field(default_factory=dict)  # sku id -> its first line (what is printed of it)
     units_by_sku: dict = field(default_factory=dict)  # sku id -> units
+    submitted_on: date | None = None
 
 
 def load_order(order: InboundOrder) -> OrderData:
-    """The order with its seller, warehouse, operator, cartons, lines and SKUs, in four queries."""
+    """The order with its seller, warehouse, operator, cartons and lines, in a few queries; the lines
+    carry the SKU data copied at submission (live SKU data only before it)."""
     order = InboundOrder.objects.select_related("seller", "warehouse__operator").get(pk=order.pk)
-    cartons = list(order.cartons.prefetch_related("lines__sku").order_by("index"))
+    cartons = list(order.cartons.order_by("index"))
+    lines_of: dict = defaultdict(list)
+    for line in (
+        InboundLine.objects.filter(carton__order=order).select_related("sku").order_by("carton", "id")
+    ):
+        lines_of[line.carton_id].append(line_row(line, order.seller.country))
     count = len(cartons)
     rows = []
-    skus: dict = {}
+    lines_by_sku: dict = {}
     units_by_sku: dict = defaultdict(int)
     for carton in cartons:
-        lines = []
-        for line in carton.lines.all():
-            sku = line.sku
-            skus.setdefault(sku.id, sku)
-            units_by_sku[sku.id] += line.units
-            lines.append(
-                LineRow(
-                    sku_code=sku.code,
-                    name_zh=sku.name_zh,
-                    name_en=sku.name_en,
-                    name_ja=sku.name_ja,
-                    fnsku=sku.fnsku,
-                    barcode=sku.barcode,
-                    batch_no=line.batch_no,
-                    units=line.units,
-                )
-            )
+        lines = lines_of.get(carton.pk, [])
+        for line in lines:
+            lines_by_sku.setdefault(line.sku_id, line)
+            units_by_sku[line.sku_id] += line.units
         rows.append(
             CartonRow(
                 index=carton.index,
@@ -327,15 +363,42 @@ def load_order(order: InboundOrder) -> OrderData:
         (volume_m3(c.length_mm, c.width_mm, c.height_mm) for c in cartons),
         Decimal(0),
     )
+    submitted = order.events.filter(to_state=InboundOrder.State.SUBMITTED).order_by("at").first()
     return OrderData(
         order=order,
         cartons=rows,
         units=sum(row.units for row in rows),
         gross_weight_kg=sum((c.gross_weight_kg for c in cartons), Decimal(0)),
         volume_m3=round_volume(total_volume),
-        skus=skus,
+        lines_by_sku=lines_by_sku,
         units_by_sku=dict(units_by_sku),
+        submitted_on=timezone.localdate(submitted.at) if submitted else None,
     )
+
+
+LAYOUT_VERSION = "2"  # bump when a template of templates/pdf/ changes what the documents print
+
+
+def content_version(data: OrderData) -> str:
+    """A hash of everything the three documents print: equal hashes render equal documents, so each
+    version is rendered once (issue 10). After submission the lines are copies, so it stays put."""
+    order = data.order
+    seller, warehouse, operator = order.seller, order.warehouse, order.warehouse.operator
+    header = (
+        LAYOUT_VERSION,
+        order.number,
+        order.trade_term,
+        order.shipping_mode,
+        data.submitted_on,
+        (seller.name, seller.legal_name, seller.code, getattr(seller, "tax_id", ""), seller.country),
+        seller.billing_email,
+        (warehouse.code, warehouse.name, warehouse.address, warehouse.country),
+        (operator.name, operator.legal_name, operator.address, operator.country),
+    )
+    digest = hashlib.sha256(repr(header).encode())
+    for carton in data.cartons:
+        digest.update(repr(carton).encode())
+    return digest.hexdigest()
 
 
 def common_context(data: OrderData, title_msgid: str, language: str, english_title: str) -> dict:
@@ -362,20 +425,25 @@ def common_context(data: OrderData, title_msgid: str, language: str, english_tit
 # --- The three documents ----------------------------------------------------------------------------
 
 
-def packing_list_context(order: InboundOrder, *, language: str) -> dict:
-    data = load_order(order)
+def packing_list_context(order: InboundOrder, *, language: str, data: OrderData | None = None) -> dict:
+    data = data or load_order(order)
     with translation.override(language):
         context = common_context(data, PACKING_LIST, language, "Packing list")
     context["isf_reminder"] = data.order.warehouse.country == "US"
+    context["first_part"] = context["last_part"] = True
     return context
 
 
-def carton_labels_context(order: InboundOrder, *, language: str) -> dict:
-    data = load_order(order)
+def carton_labels_context(
+    order: InboundOrder, *, language: str, data: OrderData | None = None, cartons=None
+) -> dict:
+    """The labels of ``cartons`` (default: every carton of the order)."""
+    data = data or load_order(order)
     with translation.override(language):
         context = common_context(data, CARTON_LABEL, language, "Carton label")
     context["labels"] = [
-        {"carton": carton, "barcode": safe_code128_svg(carton.carton_id)} for carton in data.cartons
+        {"carton": carton, "barcode": safe_code128_svg(carton.carton_id)}
+        for carton in (data.cartons if cartons is None else cartons)
     ]
     return context
 
@@ -404,19 +472,21 @@ class InvoiceRow:
     line_value: str
 
 
-def commercial_invoice_context(order: InboundOrder, *, language: str, today=None) -> dict:
-    data = load_order(order)
+def commercial_invoice_context(
+    order: InboundOrder, *, language: str, today=None, data: OrderData | None = None
+) -> dict:
+    data = data or load_order(order)
     rows = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
     missing_values = []
     net_weight_g = Decimal(0)
     net_weight_known = True
-    for sku_id, sku in sorted(data.skus.items(), key=lambda item: item[1].code):
+    for sku_id, sku in sorted(data.lines_by_sku.items(), key=lambda item: item[1].sku_code):
         units = data.units_by_sku[sku_id]
         currency = sku.declared_currency
         if sku.declared_value is None:
             unit_value = line_value = "—"
-            missing_values.append(sku.code)
+            missing_values.append(sku.sku_code)
         else:
             amount = round_money(sku.declared_value * units, currency)
             totals[currency] += amount
@@ -428,7 +498,7 @@ def commercial_invoice_context(order: InboundOrder, *, language: str, today=None
             net_weight_g += sku.net_weight_g * units
         rows.append(
             InvoiceRow(
-                sku_code=sku.code,
+                sku_code=sku.sku_code,
                 hs_code=sku.hs_code,
                 name_en=sku.name_en,
                 name_zh=sku.name_zh,
@@ -440,10 +510,15 @@ def commercial_invoice_context(order: InboundOrder, *, language: str, today=None
                 line_value=line_value,
             )
         )
+    origins = sorted({line.origin_country for line in data.lines_by_sku.values()} - {""})
     with translation.override(language):
         context = common_context(data, COMMERCIAL_INVOICE, language, "Commercial invoice")
         context["subtitle"] = document_title(CUSTOMS_DECLARATION_DRAFT, language)
-        context["country_of_origin"] = data.order.seller.get_country_display()
+        context["country_of_origin"] = (
+            ", ".join(str(Country(code).label) for code in origins)
+            if origins
+            else data.order.seller.get_country_display()
+        )
         context["destination_country"] = data.order.warehouse.get_country_display()
     context.update(
         english_subtitle="Customs declaration draft" if language != "en" else "",
@@ -453,7 +528,7 @@ def commercial_invoice_context(order: InboundOrder, *, language: str, today=None
         net_weight_kg=(net_weight_g / GRAMS_PER_KG).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         if net_weight_known
         else None,
-        issue_date=today or timezone.localdate(),
+        issue_date=today or data.submitted_on or timezone.localdate(),
     )
     return context
 
@@ -477,3 +552,163 @@ def commercial_invoice_pdf(order: InboundOrder, *, today=None) -> bytes:
     language = document_language(order)
     context = commercial_invoice_context(order, language=language, today=today)
     return render_pdf("pdf/commercial_invoice.html", context, language=language)
+
+
+# --- Rendering on a worker: once per content version, labels in chunks ----------------------------
+
+MAX_ATTEMPTS = 3
+
+
+def write_labels_pdf(
+    data: OrderData, out, *, language: str, chunk: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """Every carton label into the file ``out``, rendered ``chunk`` labels per WeasyPrint document and
+    merged with pypdf: WeasyPrint keeps each page's layout in memory, so the peak stays that of one
+    chunk (5,000 labels under 1 GB, issue 10). ``progress`` gets the labels done after each chunk."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="labels-") as folder:
+        for start in range(0, len(data.cartons), chunk):
+            cartons = data.cartons[start : start + chunk]
+            context = carton_labels_context(data.order, language=language, data=data, cartons=cartons)
+            path = os.path.join(folder, f"{start:06d}.pdf")
+            HTML(
+                string=render_html("pdf/carton_labels.html", context, language=language),
+                base_url=BASE_URL,
+                url_fetcher=StaticOnlyURLFetcher(),
+            ).write_pdf(path)
+            writer.append(path)
+            done += len(cartons)
+            if progress:
+                progress(done)
+        writer.write(out)
+    return done
+
+
+def write_packing_list_pdf(
+    data: OrderData, out, *, language: str, chunk: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """The packing list into the file ``out``. A long one (more than ``chunk`` cartons) is rendered in
+    parts of ``chunk`` cartons merged with pypdf, as the labels are: the first part carries the header,
+    the last the totals, and each page's footer reads "Part k / n · Page x / y"."""
+    from pypdf import PdfWriter
+
+    context = packing_list_context(data.order, language=language, data=data)
+    if len(data.cartons) <= chunk:
+        html = render_html("pdf/packing_list.html", context, language=language)
+        HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf(out)
+        if progress:
+            progress(len(data.cartons))
+        return len(data.cartons)
+    starts = range(0, len(data.cartons), chunk)
+    writer = PdfWriter()
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="packing-") as folder:
+        for part, start in enumerate(starts, start=1):
+            cartons = data.cartons[start : start + chunk]
+            with translation.override(language):
+                part_counter = mark_safe(  # safe: css_string and the page counters
+                    css_string(
+                        gettext("Part %(part)d / %(parts)d") % {"part": part, "parts": len(starts)} + " · "
+                    )
+                    + " "
+                    + page_counter_css()
+                )
+            part_context = {
+                **context,
+                "cartons": cartons,
+                "first_part": part == 1,
+                "last_part": part == len(starts),
+                "page_counter": part_counter,
+            }
+            path = os.path.join(folder, f"{start:06d}.pdf")
+            HTML(
+                string=render_html("pdf/packing_list.html", part_context, language=language),
+                base_url=BASE_URL,
+                url_fetcher=StaticOnlyURLFetcher(),
+            ).write_pdf(path)
+            writer.append(path)
+            done += len(cartons)
+            if progress:
+                progress(done)
+        writer.write(out)
+    return done
+
+
+def render_order_document(document_id: int, *, now=None) -> OrderDocument:
+    """Render one ``OrderDocument`` to its file (issue 10). Running it again does nothing more; a
+    document that keeps failing is given up after ``MAX_ATTEMPTS`` with the reason shown."""
+    with transaction.atomic():
+        document = OrderDocument.objects.select_for_update().get(pk=document_id)
+        if document.status in (OrderDocument.Status.READY, OrderDocument.Status.FAILED):
+            return document
+        document.attempts += 1
+        if document.attempts > MAX_ATTEMPTS:
+            return _document_failed(
+                document, gettext("Gave up after %(n)d attempts.") % {"n": MAX_ATTEMPTS}, now=now
+            )
+        document.status = OrderDocument.Status.RENDERING
+        document.save(update_fields=["attempts", "status"])
+    data = load_order(document.order)
+    if content_version(data) != document.version:
+        return _document_failed(document, gettext("The order changed; a newer version replaces it."), now=now)
+    K = OrderDocument.Kind
+    total = len(data.cartons) if document.kind in (K.LABELS, K.PACKING_LIST) else 1
+    OrderDocument.objects.filter(pk=document.pk).update(pages_total=total)
+    try:
+        return _render_to_file(document, data, total, now=now)
+    except Exception as exc:  # a crash is shown on the order page, not retried for ever
+        logger.exception("rendering %s failed", document)
+        return _document_failed(document, gettext("Rendering failed: %(error)s") % {"error": exc}, now=now)
+
+
+def _render_to_file(document: OrderDocument, data: OrderData, total: int, *, now=None) -> OrderDocument:
+    language = document.language
+    K = OrderDocument.Kind
+    with tempfile.TemporaryFile() as out:
+        if document.kind == K.LABELS:
+            write_labels_pdf(
+                data,
+                out,
+                language=language,
+                chunk=settings.DOCUMENT_LABELS_PER_CHUNK,
+                progress=lambda n: OrderDocument.objects.filter(pk=document.pk).update(pages_done=n),
+            )
+        elif document.kind == K.PACKING_LIST:
+            write_packing_list_pdf(
+                data,
+                out,
+                language=language,
+                chunk=settings.DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK,
+                progress=lambda n: OrderDocument.objects.filter(pk=document.pk).update(pages_done=n),
+            )
+        else:
+            context = commercial_invoice_context(data.order, language=language, data=data)
+            HTML(
+                string=render_html("pdf/commercial_invoice.html", context, language=language),
+                base_url=BASE_URL,
+                url_fetcher=StaticOnlyURLFetcher(),
+            ).write_pdf(out)
+        out.seek(0)
+        with transaction.atomic():
+            document = OrderDocument.objects.select_for_update().get(pk=document.pk)
+            if document.status == OrderDocument.Status.READY:
+                return document
+            document.file.save(
+                f"{document.kind}-{document.language}-{document.version[:12]}.pdf", File(out), save=False
+            )
+            document.status = OrderDocument.Status.READY
+            document.pages_done = total
+            document.finished_at = now or timezone.now()
+            document.save()
+    return document
+
+
+def _document_failed(document: OrderDocument, message: str, *, now=None) -> OrderDocument:
+    document.status = OrderDocument.Status.FAILED
+    document.error = message
+    document.finished_at = now or timezone.now()
+    document.save(update_fields=["status", "error", "finished_at"])
+    return document

@@ -15,16 +15,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from inventory.exports import (
+    CONTENT_TYPES,
+    create_export,
+    export_name,
+    filters_of,
+    ledger_rows_of,
+    write_rows,
+)
 from inventory.ledger_checks import chart_source, daily_totals, stock_findings
 from inventory.ledger_import import UploadRefused, create_upload
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
-from inventory.resources import escape_formula
 from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
@@ -221,6 +227,20 @@ class RowFilter(django_filters.FilterSet):
         return queryset.filter(**{f"{DATE_FIELDS.get(self.kind, 'date')}__lte": value})
 
 
+def row_filter(seller, kind: str, query) -> RowFilter:
+    """The seller's current rows of ``kind`` under the rows page's filters (also used by exports)."""
+    queryset = scope(LEDGER_ROW_MODELS[kind].objects.filter(is_current=True), seller)
+    queryset = queryset.select_related("warehouse").order_by(
+        f"-{DATE_FIELDS.get(kind, 'date')}", "row_number"
+    )
+    warehouses = Warehouse.objects.filter(pk__in=queryset.values("warehouse"))
+    return RowFilter(query, queryset=queryset, kind=kind, warehouses=warehouses)
+
+
+def filtered_rows(seller, kind: str, query):
+    return row_filter(seller, kind, query).qs
+
+
 def row_table_class(kind: str):
     model = LEDGER_ROW_MODELS[kind]
     return tables.table_factory(model, tables.Table, fields=["warehouse", "source", *ROW_COLUMNS[kind]])
@@ -237,18 +257,22 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def rows(self):
-        kind = self.kwargs["kind"]
-        queryset = scope(LEDGER_ROW_MODELS[kind].objects.filter(is_current=True), self.seller)
-        queryset = queryset.select_related("warehouse").order_by(
-            f"-{DATE_FIELDS.get(kind, 'date')}", "row_number"
-        )
-        warehouses = Warehouse.objects.filter(pk__in=queryset.values("warehouse"))
-        return RowFilter(self.request.GET, queryset=queryset, kind=kind, warehouses=warehouses)
+        return row_filter(self.seller, self.kwargs["kind"], self.request.GET)
 
     def get(self, request, *args, **kwargs):
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
-            return export_rows(self.rows().qs, self.kwargs["kind"], export)
+            queryset = self.rows().qs
+            if queryset.count() <= settings.EXPORT_INLINE_MAX_ROWS:
+                return export_rows(queryset, self.kwargs["kind"], export)
+            job = create_export(
+                seller=self.seller,
+                user=request.user,
+                kind=f"ledger:{self.kwargs['kind']}",
+                filters=filters_of(request.GET),
+                file_format=export,
+            )
+            return redirect("inventory:export", pk=job.pk)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -309,35 +333,10 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
 
 
 def export_rows(queryset, kind: str, file_format: str) -> HttpResponse:
-    """The filtered rows as CSV or XLSX; text cells that a spreadsheet would run as formulas are escaped."""
-    columns = ["warehouse", "source", "row_number", *ROW_COLUMNS[kind]]
-
-    def cells(row):
-        for column in columns:
-            value = row.warehouse.code if column == "warehouse" else getattr(row, column)
-            yield escape_formula(value) if isinstance(value, str) else ("" if value is None else value)
-
-    name = f"{kind}-ledger-{timezone.localdate():%Y%m%d}.{file_format}"
-    if file_format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        for row in queryset.iterator(chunk_size=5000):
-            writer.writerow(list(cells(row)))
-        response = HttpResponse(("\ufeff" + out.getvalue()).encode(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(kind)
-        sheet.append(columns)
-        for row in queryset.iterator(chunk_size=5000):
-            sheet.append([str(v) if hasattr(v, "as_tuple") else v for v in cells(row)])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    """A small export (``EXPORT_INLINE_MAX_ROWS`` at most, larger ones run on a worker) as CSV or XLSX,
+    formula-like text cells escaped."""
+    buffer = io.BytesIO()
+    write_rows(ledger_rows_of(queryset, kind), buffer, file_format)
+    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="{export_name(f"ledger:{kind}", file_format)}"'
     return response

@@ -410,8 +410,51 @@ class InboundLine(models.Model):
     batch_no = models.CharField(_("batch no."), max_length=40, blank=True)
     received_units = models.PositiveIntegerField(_("received"), null=True, blank=True)
     damaged_units = models.PositiveIntegerField(_("damaged"), null=True, blank=True)
+    # What the documents print of the SKU, copied at submission so a later SKU edit cannot rewrite a
+    # submitted order's packing list, labels or commercial invoice (issue 10, finding 7).
+    snapshot_at = models.DateTimeField(_("SKU data copied"), null=True, blank=True, editable=False)
+    sku_code = models.CharField(_("SKU code"), max_length=64, blank=True, editable=False)
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True, editable=False)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True, editable=False)
+    name_ja = models.CharField(_("Japanese name"), max_length=200, blank=True, editable=False)
+    material = models.CharField(_("material"), max_length=200, blank=True, editable=False)
+    hs_code = models.CharField(_("HS code"), max_length=10, blank=True, editable=False)
+    declared_value = models.DecimalField(
+        _("declared value"), max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
+    declared_currency = models.CharField(
+        _("declared currency"), max_length=3, choices=Currency.choices, blank=True, editable=False
+    )
+    net_weight_g = models.DecimalField(
+        _("net weight (g)"), max_digits=10, decimal_places=1, null=True, blank=True, editable=False
+    )
+    length_mm = models.PositiveIntegerField(_("length (mm)"), null=True, blank=True, editable=False)
+    width_mm = models.PositiveIntegerField(_("width (mm)"), null=True, blank=True, editable=False)
+    height_mm = models.PositiveIntegerField(_("height (mm)"), null=True, blank=True, editable=False)
+    origin_country = models.CharField(
+        _("country of origin"), max_length=2, choices=Country.choices, blank=True, editable=False
+    )
+    barcode = models.CharField(_("barcode"), max_length=64, blank=True, editable=False)
+    fnsku = models.CharField(_("FNSKU"), max_length=20, blank=True, editable=False)
 
     seller_lookup = "carton__order__seller"
+
+    SNAPSHOT_FIELDS = (
+        "code",
+        "name_zh",
+        "name_en",
+        "name_ja",
+        "material",
+        "hs_code",
+        "declared_value",
+        "declared_currency",
+        "net_weight_g",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "barcode",
+        "fnsku",
+    )  # SKU fields copied (``code`` into ``sku_code``)
 
     class Meta:
         verbose_name = _("carton line")
@@ -874,3 +917,131 @@ class SkuImportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(99, int(100 * self.rows_done / self.rows_total))
+
+
+def document_upload_path(instance, filename: str) -> str:
+    return f"order-documents/generated/{instance.order_id}/{filename}"
+
+
+class OrderDocument(models.Model):
+    """A rendered document of an inbound order (packing list, carton labels, commercial invoice), one per
+    kind, language and content version: rendered once on a worker, then served as a file (issue 10)."""
+
+    class Kind(models.TextChoices):
+        PACKING_LIST = "packing-list", _("Packing list")
+        LABELS = "labels", _("Carton labels")
+        COMMERCIAL_INVOICE = "commercial-invoice", _("Commercial invoice")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RENDERING = "rendering", _("Rendering")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey(
+        InboundOrder, on_delete=models.CASCADE, related_name="documents", verbose_name=_("order")
+    )
+    kind = models.CharField(_("document"), max_length=20, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=10)
+    version = models.CharField(_("content version"), max_length=64, help_text=_("Hash of what it prints."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    pages_done = models.PositiveIntegerField(_("pages rendered"), default=0)
+    pages_total = models.PositiveIntegerField(_("pages"), default=0)
+    file = models.FileField(_("file"), upload_to=document_upload_path, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    seller_lookup = "order__seller"
+
+    class Meta:
+        verbose_name = _("generated document")
+        verbose_name_plural = _("generated documents")
+        ordering = ["order", "kind", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind", "language", "version"], name="one_document_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.get_kind_display()} ({self.language})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.READY:
+            return 100
+        if not self.pages_total:
+            return 0
+        return min(99, int(100 * self.pages_done / self.pages_total))
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RENDERING)
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.order.number}-{self.kind}.pdf"
+
+
+def export_upload_path(instance, filename: str) -> str:
+    return f"exports/{instance.seller_id}/{filename}"
+
+
+class ExportJob(models.Model):
+    """An export too large to build inside a request (ledger rows, SKUs): written to a file on a worker,
+    with progress, then downloaded by its seller (issue 10)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Writing rows")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("seller")
+    )
+    kind = models.CharField(_("export"), max_length=40, help_text=_("ledger:<kind> or skus"))
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to=export_upload_path, blank=True)
+    file_name = models.CharField(_("file name"), max_length=120, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.file_format})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.READY:
+            return 100
+        if not self.row_count:
+            return 0
+        return min(99, int(100 * self.rows_done / self.row_count))
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

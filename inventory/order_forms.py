@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import InboundOrder, Sku, Warehouse
+from inventory.services import size_problems
 
 
 class OrderForm(forms.ModelForm):
@@ -38,23 +40,44 @@ class OrderForm(forms.ModelForm):
         return data
 
 
+MAX_CARTON_SIDE_MM = 5000  # a carton (or a pallet) no longer than 5 m
+MAX_CARTON_WEIGHT_KG = Decimal(2000)
+
+
 class CartonGroupForm(forms.Form):
     """N identical cartons of one SKU: N × units per carton, each carton with its size and weight."""
 
     sku = forms.ModelChoiceField(label=_("SKU"), queryset=Sku.objects.none())
-    cartons = forms.IntegerField(label=_("Cartons"), min_value=1, max_value=999)
-    units_per_carton = forms.IntegerField(label=_("Units per carton"), min_value=1)
+    cartons = forms.IntegerField(
+        label=_("Cartons"), min_value=1, max_value=settings.INBOUND_MAX_CARTONS_PER_GROUP
+    )
+    units_per_carton = forms.IntegerField(
+        label=_("Units per carton"), min_value=1, max_value=settings.INBOUND_MAX_UNITS_PER_CARTON
+    )
     length_mm = forms.IntegerField(
-        label=_("Length (mm)"), min_value=1, widget=forms.NumberInput({"placeholder": "L"})
+        label=_("Length (mm)"),
+        min_value=1,
+        max_value=MAX_CARTON_SIDE_MM,
+        widget=forms.NumberInput({"placeholder": "L"}),
     )
     width_mm = forms.IntegerField(
-        label=_("Width (mm)"), min_value=1, widget=forms.NumberInput({"placeholder": "W"})
+        label=_("Width (mm)"),
+        min_value=1,
+        max_value=MAX_CARTON_SIDE_MM,
+        widget=forms.NumberInput({"placeholder": "W"}),
     )
     height_mm = forms.IntegerField(
-        label=_("Height (mm)"), min_value=1, widget=forms.NumberInput({"placeholder": "H"})
+        label=_("Height (mm)"),
+        min_value=1,
+        max_value=MAX_CARTON_SIDE_MM,
+        widget=forms.NumberInput({"placeholder": "H"}),
     )
     gross_weight_kg = forms.DecimalField(
-        label=_("Gross weight (kg)"), min_value=Decimal("0.01"), max_digits=8, decimal_places=2
+        label=_("Gross weight (kg)"),
+        min_value=Decimal("0.01"),
+        max_value=MAX_CARTON_WEIGHT_KG,
+        max_digits=8,
+        decimal_places=2,
     )
     batch_no = forms.CharField(label=_("Batch no."), max_length=40, required=False)
 
@@ -64,13 +87,33 @@ class CartonGroupForm(forms.Form):
 
 
 class BaseCartonGroupFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_many_forms": _("An order has at most %(num)d lines (groups of identical cartons)."),
+    }
+
     def clean(self):
         super().clean()
-        if not any(form.cleaned_data and not form.cleaned_data.get("DELETE") for form in self.forms):
+        groups = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not groups:
             raise forms.ValidationError(_("Add at least one carton."))
+        problems = size_problems(
+            lines=len(groups), cartons=sum(group.get("cartons") or 0 for group in groups)
+        )
+        if problems:
+            raise forms.ValidationError(problems)
 
 
-# absolute_max: a forged TOTAL_FORMS builds (and re-renders) at most 50 rows, not Django's 1,050.
+# absolute_max: a forged TOTAL_FORMS builds (and re-renders) at most INBOUND_MAX_LINES rows, not 1,000 more.
 CartonGroupFormSet = forms.formset_factory(
-    CartonGroupForm, formset=BaseCartonGroupFormSet, extra=3, max_num=50, absolute_max=50, validate_max=True
+    CartonGroupForm,
+    formset=BaseCartonGroupFormSet,
+    extra=3,
+    max_num=settings.INBOUND_MAX_LINES,
+    absolute_max=settings.INBOUND_MAX_LINES,
+    validate_max=True,
 )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/edit/", order_views.OrderEditView.as_view(), name="order-edit"),
     path("<int:pk>/submit/", order_views.OrderSubmitView.as_view(), name="order-submit"),
     path("<int:pk>/cancel/", order_views.OrderCancelView.as_view(), name="order-cancel"),
+    path("<int:pk>/documents/", order_views.OrderDocumentsView.as_view(), name="order-documents"),
     path(
         "<int:pk>/documents/<slug:document>/", order_views.OrderDocumentView.as_view(), name="order-document"
     ),

@@ -1,11 +1,12 @@
 """Seller pages of inbound replenishment orders (SPEC §5, §13): list, create and edit a draft, submit,
 cancel, follow the timeline and receiving result, download the documents."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -13,7 +14,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from inventory import services, workflow
-from inventory.models import InboundOrder, OrderAttachment, Sku, Warehouse
+from inventory.models import InboundOrder, OrderAttachment, OrderDocument, Sku, Warehouse
 from inventory.order_forms import CartonGroupFormSet, OrderForm
 from inventory.order_tables import OrderFilter, OrderTable
 from portal.paging import SafeRequestConfig
@@ -79,7 +80,14 @@ class OrderFormMixin(SellerViewMixin):
         return render(
             self.request,
             self.template_name,
-            {"form": form, "formset": formset, "order": order, "sku_defaults": sku_defaults},
+            {
+                "form": form,
+                "formset": formset,
+                "order": order,
+                "sku_defaults": sku_defaults,
+                "max_lines": settings.INBOUND_MAX_LINES,
+                "max_cartons": settings.INBOUND_MAX_CARTONS,
+            },
             status=status,
         )
 
@@ -164,9 +172,13 @@ class OrderEditView(SellerObjectMixin, OrderFormMixin, View):
         form, formset = self.forms(request.POST, instance=order)
         if not (form.is_valid() and formset.is_valid()):
             return self.render_forms(form, formset, status=400, order=order)
-        with transaction.atomic():
-            form.save()
-            services.replace_cartons(order=order, cartons=self.carton_inputs(formset))
+        try:
+            with transaction.atomic():
+                form.save()
+                services.replace_cartons(order=order, cartons=self.carton_inputs(formset))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.render_forms(form, formset, status=400, order=order)
         messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
         return redirect("inventory:order-detail", pk=order.pk)
 
@@ -201,6 +213,7 @@ class OrderDetailView(SellerObjectMixin, DetailView):
             can_submit=order.state == S.DRAFT,
             can_cancel=S.CANCELLED in workflow.next_states(order, workflow.SELLER),
             documents_ready=order.state not in (S.DRAFT, S.CANCELLED),
+            **documents_context(order),
             isf_reminder=order.warehouse.country == "US",
             **kwargs,
         )
@@ -274,26 +287,46 @@ class OrderAttachmentView(SellerObjectMixin, View):
         )
 
 
-DOCUMENTS = {
-    "packing-list": ("packing_list_pdf", "packing-list"),
-    "labels": ("carton_labels_pdf", "carton-labels"),
-    "commercial-invoice": ("commercial_invoice_pdf", "commercial-invoice"),
-}
+def documents_context(order: InboundOrder) -> dict:
+    documents = services.request_documents(order=order)
+    return {"documents": documents, "documents_running": any(d.running for d in documents)}
+
+
+class OrderDocumentsView(SellerObjectMixin, View):
+    """The documents' status (htmx polls it while they render on a worker), with their downloads."""
+
+    scoped_model = InboundOrder
+
+    def get(self, request, pk):
+        order = self.get_scoped_object(pk=pk)
+        return render(
+            request,
+            "inventory/_order_documents.html",
+            {"order": order, **documents_context(order)},
+        )
 
 
 class OrderDocumentView(SellerObjectMixin, View):
-    """The order's PDFs (packing list, carton labels, commercial invoice draft), once it is submitted."""
+    """A document of the order (packing list, carton labels, commercial invoice draft) once it is
+    submitted: the file rendered on a worker; while it renders, the order page shows its progress."""
 
     scoped_model = InboundOrder
 
     def get(self, request, pk, document):
-        from inventory import documents  # WeasyPrint loads on first use only
-
         order = self.get_scoped_object(pk=pk)
-        if document not in DOCUMENTS or order.state in (S.DRAFT, S.CANCELLED):
+        if document not in OrderDocument.Kind.values or order.state in (S.DRAFT, S.CANCELLED):
             raise Http404("No such document for this order.")
-        function, name = DOCUMENTS[document]
-        pdf = getattr(documents, function)(order)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{order.number}-{name}.pdf"'
-        return response
+        (rendered,) = services.request_documents(order=order, kinds=[document])
+        if rendered.status == OrderDocument.Status.READY:
+            return FileResponse(rendered.file.open("rb"), as_attachment=True, filename=rendered.download_name)
+        if rendered.status == OrderDocument.Status.FAILED:
+            messages.error(
+                request, _("The document could not be rendered: %(error)s") % {"error": rendered.error}
+            )
+        else:
+            messages.info(
+                request,
+                _("%(document)s is being prepared; it can be downloaded here when it is ready.")
+                % {"document": rendered.get_kind_display()},
+            )
+        return redirect("inventory:order-detail", pk=order.pk)

@@ -4,9 +4,11 @@ an order goes through here, inside a transaction, and leaves an ``OrderEvent``."
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,7 @@ from inventory.models import (
     InboundCarton,
     InboundLine,
     InboundOrder,
+    OrderDocument,
     OrderEvent,
     ReceivingDiscrepancy,
     Sku,
@@ -73,16 +76,75 @@ def create_order(
     return order
 
 
+def carton_groups(keys) -> list[list]:
+    """Consecutive equal keys as groups: the order's lines as the seller entered them (N identical
+    cartons of one SKU)."""
+    groups: list[list] = []
+    for key in keys:
+        if groups and groups[-1][0] == key:
+            groups[-1].append(key)
+        else:
+            groups.append([key])
+    return groups
+
+
+def size_problems(*, lines: int, cartons: int) -> list[str]:
+    """Why an order is too large for one shipment (issue 10: bounded work per order)."""
+    problems = []
+    if lines > settings.INBOUND_MAX_LINES:
+        problems.append(
+            _("An order has at most %(limit)d lines (groups of identical cartons); this one has %(count)d.")
+            % {"limit": settings.INBOUND_MAX_LINES, "count": lines}
+        )
+    if cartons > settings.INBOUND_MAX_CARTONS:
+        problems.append(
+            _("An order has at most %(limit)d cartons; this one has %(count)d.")
+            % {"limit": settings.INBOUND_MAX_CARTONS, "count": cartons}
+        )
+    return problems
+
+
+def carton_input_key(carton: CartonInput) -> tuple:
+    return (
+        carton.length_mm,
+        carton.width_mm,
+        carton.height_mm,
+        carton.gross_weight_kg,
+        tuple((line.sku.pk, line.units, line.batch_no) for line in carton.lines),
+    )
+
+
 def replace_cartons(*, order: InboundOrder, cartons: list[CartonInput]) -> None:
     if order.state != S.DRAFT:
         raise ValidationError(_("Only a draft order's cartons can change."))
+    problems = size_problems(lines=len(carton_groups(map(carton_input_key, cartons))), cartons=len(cartons))
+    too_many_units = next(
+        (
+            line
+            for carton in cartons
+            for line in carton.lines
+            if line.units > settings.INBOUND_MAX_UNITS_PER_CARTON
+        ),
+        None,
+    )
+    if too_many_units is not None:
+        problems.append(
+            _("A carton holds at most %(limit)d units; %(count)d given for SKU %(sku)s.")
+            % {
+                "limit": settings.INBOUND_MAX_UNITS_PER_CARTON,
+                "count": too_many_units.units,
+                "sku": too_many_units.sku.code,
+            }
+        )
+    if problems:
+        raise ValidationError(problems)
     for carton in cartons:
         for line in carton.lines:
             if line.sku.seller_id != order.seller_id:
                 raise ValidationError(_("SKU %(sku)s is not yours.") % {"sku": line.sku.code})
     order.cartons.all().delete()
-    for index, carton in enumerate(cartons, start=1):
-        row = InboundCarton.objects.create(
+    rows = InboundCarton.objects.bulk_create(
+        InboundCarton(
             order=order,
             index=index,
             carton_id=f"{order.number}-C{index:03d}",
@@ -91,15 +153,37 @@ def replace_cartons(*, order: InboundOrder, cartons: list[CartonInput]) -> None:
             height_mm=carton.height_mm,
             gross_weight_kg=carton.gross_weight_kg,
         )
-        InboundLine.objects.bulk_create(
-            InboundLine(carton=row, sku=line.sku, units=line.units, batch_no=line.batch_no)
-            for line in carton.lines
-        )
+        for index, carton in enumerate(cartons, start=1)
+    )
+    InboundLine.objects.bulk_create(
+        InboundLine(carton=row, sku=line.sku, units=line.units, batch_no=line.batch_no)
+        for row, carton in zip(rows, cartons, strict=True)
+        for line in carton.lines
+    )
+
+
+def order_size(order: InboundOrder) -> tuple[int, int]:
+    """(lines, cartons) of a stored order, counted as the seller entered them."""
+    keys = {}
+    for carton_pk, *key in InboundLine.objects.filter(carton__order=order).values_list(
+        "carton_id", "sku_id", "units", "batch_no"
+    ):
+        keys.setdefault(carton_pk, []).append(tuple(key))
+    cartons = order.cartons.order_by("index").values_list(
+        "pk", "length_mm", "width_mm", "height_mm", "gross_weight_kg"
+    )
+    return (
+        len(carton_groups((*dims, tuple(keys.get(pk, ()))) for pk, *dims in cartons)),
+        len(cartons),
+    )
 
 
 def submission_problems(order: InboundOrder, *, today) -> list[str]:
     """Why the order cannot be submitted: cartons without goods, and each SKU's missing compliance items."""
-    problems = []
+    lines, carton_count = order_size(order)
+    problems = size_problems(lines=lines, cartons=carton_count)
+    if problems:  # a second line of defence behind the form: an oversized order is not even checked
+        return problems
     cartons = list(order.cartons.prefetch_related("lines__sku__certificates"))
     if not cartons:
         problems.append(_("The order has no cartons."))
@@ -133,7 +217,55 @@ def submit_order(*, order: InboundOrder, user, now=None) -> InboundOrder:
             raise ValidationError(problems)
         order.estimate = estimate_order(order, today=timezone.localdate(now))
         order.save(update_fields=["estimate", "updated_at"])
-        return _move(order, S.SUBMITTED, user=user, role=workflow.SELLER, now=now)
+        snapshot_lines(order=order, now=now)
+        order = _move(order, S.SUBMITTED, user=user, role=workflow.SELLER, now=now)
+        transaction.on_commit(lambda: request_documents(order=order))
+        return order
+
+
+def snapshot_lines(*, order: InboundOrder, now) -> int:
+    """Copy onto the order's lines what the documents print of each SKU (issue 10, finding 7): a later
+    SKU edit no longer changes a submitted order's documents."""
+    sku = Sku.objects.filter(pk=OuterRef("sku_id"))
+    copies = {
+        ("sku_code" if name == "code" else name): Subquery(sku.values(name)[:1])
+        for name in InboundLine.SNAPSHOT_FIELDS
+    }
+    return InboundLine.objects.filter(carton__order=order).update(
+        snapshot_at=now, origin_country=order.seller.country, **copies
+    )
+
+
+def request_documents(*, order: InboundOrder, kinds=None) -> list[OrderDocument]:
+    """The order's documents at their current content version, queued for a worker when not rendered
+    yet (on submission and on demand). Idempotent: one row per order, kind, language and version."""
+    from inventory import documents
+
+    if order.state in (S.DRAFT, S.CANCELLED):
+        return []
+    language = documents.document_language(order)
+    # The order page polls this while documents render: the version of a submitted order (its lines are
+    # copies) is kept a minute rather than recomputed from every carton on each poll.
+    key = f"inbound-documents-version:{order.pk}:{order.updated_at.timestamp()}"
+    version = cache.get(key)
+    if version is None:
+        version = documents.content_version(documents.load_order(order))
+        cache.set(key, version, 60)
+    found = []
+    for kind in kinds or OrderDocument.Kind.values:
+        document, created = OrderDocument.objects.get_or_create(
+            order=order, kind=kind, language=language, version=version
+        )
+        if created:
+            transaction.on_commit(lambda pk=document.pk: _enqueue_render(pk))
+        found.append(document)
+    return found
+
+
+def _enqueue_render(document_id: int) -> None:
+    from inventory.tasks import render_order_document_task
+
+    render_order_document_task.delay(document_id)
 
 
 def advance_order(

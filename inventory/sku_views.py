@@ -4,6 +4,7 @@ detail with certificates, certificate file and delete, import and export.
 Every query goes through ``portal.tenancy``: another seller's SKU or certificate is a 404.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpResponse
@@ -15,6 +16,7 @@ from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
 
 from inventory.compliance import DESTINATIONS, active_rules, readiness
+from inventory.exports import create_export, filters_of
 from inventory.models import Certificate, Sku, SkuImportJob
 from inventory.resources import HEADER_ALIASES, export_skus
 from inventory.sku_filters import DESTINATION_CHOICES, SkuFilter
@@ -256,6 +258,15 @@ class SkuExportView(SellerViewMixin, View):
                 request.GET, queryset=skus, rules=active_rules(), today=timezone.localdate()
             )
             queryset = sku_filter.qs.order_by("code")
+            if queryset.count() > settings.EXPORT_INLINE_MAX_ROWS:  # a large export runs on a worker
+                job = create_export(
+                    seller=self.seller,
+                    user=request.user,
+                    kind="skus",
+                    filters=filters_of(request.GET),
+                    file_format=file_format,
+                )
+                return redirect("inventory:export", pk=job.pk)
         content = export_skus(queryset, file_format=file_format, seller=self.seller)
         response = HttpResponse(content, content_type=EXPORT_FORMATS[file_format])
         name = "sku-template" if request.GET.get("template") else f"skus-{timezone.localdate():%Y%m%d}"

@@ -25,3 +25,19 @@ def purge_refused_uploads_task() -> int:
     from inventory.upload_policy import purge_refused_uploads
 
     return purge_refused_uploads().total
+
+
+@shared_task(acks_late=True)
+def render_order_document_task(document_id: int) -> str:
+    """Render one document of an inbound order to its file (running it twice renders it once)."""
+    from inventory.documents import render_order_document
+
+    return render_order_document(document_id).status
+
+
+@shared_task(acks_late=True)
+def run_export_task(job_id: int) -> str:
+    """Write a large export to its file (running it twice writes it once)."""
+    from inventory.exports import run_export
+
+    return run_export(job_id).status

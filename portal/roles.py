@@ -34,7 +34,8 @@ OPS: dict[str, tuple[str, ...]] = {
     "inventory.inboundorder": (VIEW, CHANGE),  # advance, record receiving, notes
     "inventory.inboundcarton": (VIEW,),
     "inventory.inboundline": (VIEW,),
-    "inventory.orderattachment": (VIEW, ADD, CHANGE),  # a step's documents (B/L, declarations)
+    "inventory.orderattachment": (VIEW, ADD, CHANGE),
+    "inventory.orderdocument": (VIEW,),  # rendered packing list, labels, commercial invoice
     "inventory.orderevent": (VIEW,),
     "inventory.receivingdiscrepancy": (VIEW,),
     "inventory.stocklevel": (VIEW,),

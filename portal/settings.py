@@ -335,3 +335,12 @@ SELLER_UPLOAD_QUOTA_BYTES = int(env("SELLER_UPLOAD_QUOTA_BYTES", str(2048 * _MB)
 # Refused uploads (failed ledger files, refused SKU imports) lose their stored file after this many
 # days; the row and its error report stay.
 REFUSED_UPLOAD_RETENTION_DAYS = int(env("REFUSED_UPLOAD_RETENTION_DAYS", "30"))
+
+# Bounded work per request (issue 10): an order no real shipment outgrows, documents and exports on workers.
+INBOUND_MAX_LINES = int(env("INBOUND_MAX_LINES", "200"))  # groups of identical cartons per order
+INBOUND_MAX_CARTONS = int(env("INBOUND_MAX_CARTONS", "5000"))  # cartons (and so carton labels) per order
+INBOUND_MAX_UNITS_PER_CARTON = 100_000
+INBOUND_MAX_CARTONS_PER_GROUP = INBOUND_MAX_CARTONS
+DOCUMENT_LABELS_PER_CHUNK = 200  # carton labels per WeasyPrint document, merged with pypdf
+EXPORT_INLINE_MAX_ROWS = int(env("EXPORT_INLINE_MAX_ROWS", "2000"))  # larger exports run on a worker
+DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK = 400  # a longer packing list is rendered in parts, merged with pypdf

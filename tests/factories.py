@@ -125,6 +125,7 @@ def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
     from inventory.models import (
         Certificate,
+        ExportJob,
         InboundCarton,
         InboundOrder,
         LedgerFile,
@@ -142,6 +143,7 @@ def scoped_factories():
         LedgerFile: lambda seller: LedgerFileFactory(seller=seller),
         SkuImportJob: lambda seller: SkuImportJobFactory(seller=seller),
         OrderAttachment: lambda seller: order_attachment(InboundOrderFactory(seller=seller)),
+        ExportJob: lambda seller: ready_export(seller),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
         RateCard: lambda seller: rate_card_of(seller),
@@ -250,3 +252,22 @@ def order_attachment(order):
     attachment = OrderAttachment(order=order, state="in_transit", title="Bill of lading")
     attachment.file.save("bl.pdf", ContentFile(b"%PDF-1.4 bill of lading"), save=True)
     return attachment
+
+
+def ready_export(seller, *, content: bytes = b"\xef\xbb\xbfitem_id\r\nA1\r\n", file_format: str = "csv"):
+    """A finished export of ``seller`` with its file written."""
+    from django.core.files.base import ContentFile
+
+    from inventory.models import ExportJob
+
+    job = ExportJob(
+        seller=seller,
+        kind="ledger:stock",
+        file_format=file_format,
+        status="ready",
+        row_count=1,
+        rows_done=1,
+        file_name=f"stock-ledger-test.{file_format}",
+    )
+    job.file.save(job.file_name, ContentFile(content), save=True)
+    return job

@@ -1,5 +1,6 @@
 """The seller's first journey through the real parts (issue 5): register a SKU, see it blocked for Japan,
-upload a PSE certificate, create and submit an inbound order, download its carton labels; ops advance it
+upload a PSE certificate, create and submit an inbound order, download its carton labels once a worker has
+rendered them; ops advance it
 to completed in admin; the seller sees the timeline."""
 
 import re
@@ -25,7 +26,9 @@ def log_in(page, base, email):
 
 
 @pytest.mark.e2e
-def test_sku_to_completed_inbound_order(live_server, browser, tmp_path, transactional_db):
+def test_sku_to_completed_inbound_order(
+    live_server, browser, tmp_path, transactional_db, celery_worker_process
+):
     load_demo_data()
     User.objects.filter(email="owner@sakura.example.com").update(language="en")
     base = live_server.url
@@ -83,11 +86,13 @@ def test_sku_to_completed_inbound_order(live_server, browser, tmp_path, transact
     page.click("#order-form button[type=submit]")
     page.wait_for_selector("#submit-order")
     page.click("#submit-order")
-    page.wait_for_selector("#download-labels")
+    page.wait_for_selector("#order-documents")
     order_url = page.url
     assert "Submitted" in page.locator("main h1").inner_text()
 
-    # 4. Download the carton labels: one page per carton.
+    # 4. The documents render on the worker while the page shows their progress; then the carton
+    # labels download: one page per carton.
+    page.wait_for_selector("#download-labels", timeout=120_000)
     with page.expect_download() as download:
         page.click("#download-labels")
     labels = tmp_path / "labels.pdf"

@@ -459,3 +459,217 @@ def test_a_carton_id_code128_cannot_carry_is_printed_as_text_without_a_barcode(t
     assert "<svg" not in html
     assert pdf_pages(pdf, tmp_path) == 1
     assert "箱-0001" in pdf_text(pdf, tmp_path)
+
+
+# --- Submitted documents keep what was submitted (issue 10, finding 7) ------------------------------
+
+
+def submit(order):
+    from inventory import services
+    from tests.factories import SellerUserFactory
+
+    user = SellerUserFactory(seller=order.seller).user
+    return services.submit_order(order=order, user=user)
+
+
+def edit_flask(order):
+    from inventory.models import Sku
+
+    Sku.objects.filter(seller=order.seller, code="CUP-350").update(
+        name_en="Renamed after submission",
+        name_zh="改名的保温杯",
+        hs_code="999999",
+        declared_value=Decimal("99.00"),
+        declared_currency="CNY",
+        fnsku="X00CHANGED",
+        material="Titanium",
+    )
+
+
+@pytest.mark.django_db
+def test_editing_a_sku_after_submission_leaves_the_submitted_documents_as_they_were(tmp_path):
+    order = make_order(language="en")
+    submit(order)
+    edit_flask(order)
+
+    invoice = squeeze(pdf_text(documents.commercial_invoice_pdf(order), tmp_path, mode="-raw"))
+    packing = squeeze(pdf_text(documents.packing_list_pdf(order), tmp_path, mode="-raw"))
+    labels = pdf_text(documents.carton_labels_pdf(order), tmp_path)
+
+    assert squeeze("Stainless steel vacuum flask") in invoice and "961700" in invoice
+    assert "USD12.50" in invoice and "Stainlesssteel304" in invoice
+    assert "Renamed" not in invoice and "999999" not in invoice and "99.00" not in invoice
+    assert "Titanium" not in invoice
+    assert squeeze("Stainless steel vacuum flask") in packing and "不锈钢保温杯" in packing
+    assert "Renamed" not in packing and "改名" not in packing and "X00CHANGED" not in packing
+    assert "X00CUP0350" in labels and "X00CHANGED" not in labels
+
+
+@pytest.mark.django_db
+def test_a_draft_prints_the_skus_live_data_and_submission_copies_it(tmp_path):
+    from inventory.models import InboundLine
+
+    order = make_order(language="en")
+    edit_flask(order)
+    assert "Renamed" in squeeze(pdf_text(documents.commercial_invoice_pdf(order), tmp_path, mode="-raw"))
+
+    submit(order)
+    flask_lines = InboundLine.objects.filter(carton__order=order, sku__code="CUP-350")
+    assert {
+        (
+            line.sku_code,
+            line.name_en,
+            line.hs_code,
+            line.declared_value,
+            line.declared_currency,
+            line.origin_country,
+        )
+        for line in flask_lines
+    } == {("CUP-350", "Renamed after submission", "999999", Decimal("99.00"), "CNY", "CN")}
+    assert all(line.snapshot_at for line in flask_lines)
+
+
+@pytest.mark.django_db
+def test_the_migration_copies_sku_data_onto_orders_submitted_before_it():
+    import importlib
+
+    from django.apps import apps
+
+    from inventory.models import InboundLine, InboundOrder
+
+    submitted = make_order(language="en")
+    InboundOrder.objects.filter(pk=submitted.pk).update(state="in_transit")
+    draft = make_order(language="en", number="IB260115-DRAFT1", warehouse_code="JP-DRAFT")
+    migration = importlib.import_module("inventory.migrations.0008_order_line_snapshot")
+
+    migration.backfill_snapshots(apps, None)
+
+    copied = InboundLine.objects.filter(carton__order=submitted)
+    assert {(line.sku_code, line.name_en, line.hs_code, line.origin_country) for line in copied} == {
+        ("CUP-350", "Stainless steel vacuum flask", "961700", "CN"),
+        ("BOX-L", "Storage box, large", "392490", "CN"),
+    }
+    assert not InboundLine.objects.filter(carton__order=draft, snapshot_at__isnull=False).exists()
+
+
+# --- Rendered on a worker, once per version, labels in chunks (issue 10) ----------------------------
+
+
+def many_cartons(count):
+    return [(600, 400, 420, Decimal("12.40"), [("flask", 20, f"B{n:03d}")]) for n in range(count)]
+
+
+@pytest.mark.django_db
+def test_labels_render_in_chunks_into_one_file_once(tmp_path, settings):
+    from inventory import services
+    from inventory.models import OrderDocument
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DOCUMENT_LABELS_PER_CHUNK = 2
+    order = submit(make_order(language="en", cartons=many_cartons(5)))
+    queued = services.request_documents(order=order)
+    assert [(d.kind, d.status) for d in queued] == [
+        ("packing-list", "queued"),
+        ("labels", "queued"),
+        ("commercial-invoice", "queued"),
+    ]
+    labels = next(d for d in queued if d.kind == "labels")
+
+    rendered = documents.render_order_document(labels.pk)
+
+    assert (rendered.status, rendered.pages_done, rendered.pages_total, rendered.attempts) == (
+        "ready",
+        5,
+        5,
+        1,
+    )
+    pdf = rendered.file.read()
+    assert pdf_pages(pdf, tmp_path) == 5
+    pages = pdf_text(pdf, tmp_path).split("\f")
+    assert [re.search(r"IB260115-A1B2C3-C\d{3}", page).group() for page in pages[:5]] == [
+        f"IB260115-A1B2C3-C{n:03d}" for n in range(1, 6)
+    ]
+    assert all(re.search(rf"\b{n}\s*/\s*5\b", pages[n - 1]) for n in range(1, 6))
+    # Running it again (a redelivered task) renders nothing more; asking again finds the same row.
+    again = documents.render_order_document(labels.pk)
+    assert (again.file.name, again.attempts) == (rendered.file.name, 1)
+    assert [d.pk for d in services.request_documents(order=order)] == [d.pk for d in queued]
+    assert OrderDocument.objects.filter(order=order).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_version_follows_a_drafts_content_and_is_fixed_after_submission():
+    from inventory.models import Sku
+
+    order = make_order(language="en")
+    first = documents.content_version(documents.load_order(order))
+    Sku.objects.filter(code="BOX-L").update(name_en="Storage box, XL")
+    second = documents.content_version(documents.load_order(order))
+    assert first != second
+
+    submit(order)
+    submitted = documents.content_version(documents.load_order(order))
+    edit_flask(order)
+    assert documents.content_version(documents.load_order(order)) == submitted
+
+
+@pytest.mark.django_db
+def test_a_document_that_keeps_failing_is_given_up_with_the_reason(settings, tmp_path):
+    from inventory import services
+    from inventory.models import OrderDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    order = submit(make_order(language="en"))
+    document = services.request_documents(order=order, kinds=["packing-list"])[0]
+    OrderDocument.objects.filter(pk=document.pk).update(attempts=3, status="rendering")
+
+    failed = documents.render_order_document(document.pk)
+
+    assert (failed.status, failed.error, bool(failed.file)) == ("failed", "Gave up after 3 attempts.", False)
+
+
+@pytest.mark.worker
+def test_submission_queues_the_documents_and_a_worker_renders_them(celery_worker_process, settings, tmp_path):
+    from inventory.models import OrderDocument
+    from tests.conftest import wait_for
+
+    order = make_order(language="ja")
+    submit(order)  # autocommit here: on_commit queues the three documents at once
+
+    def all_ready():
+        statuses = list(OrderDocument.objects.filter(order=order).values_list("kind", "status"))
+        return len(statuses) == 3 and all(status == "ready" for _, status in statuses) and statuses
+
+    assert sorted(wait_for(all_ready, timeout=120, interval=0.5)) == [
+        ("commercial-invoice", "ready"),
+        ("labels", "ready"),
+        ("packing-list", "ready"),
+    ]
+    labels = OrderDocument.objects.get(order=order, kind="labels")
+    assert labels.language == "ja" and pdf_pages(labels.file.read(), tmp_path) == 3
+
+
+@pytest.mark.django_db
+def test_a_long_packing_list_renders_in_parts_with_header_first_and_totals_last(tmp_path, settings):
+    from inventory import services
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK = 2
+    order = submit(make_order(language="en", cartons=many_cartons(5)))
+    (document,) = services.request_documents(order=order, kinds=["packing-list"])
+
+    rendered = documents.render_order_document(document.pk)
+
+    assert (rendered.status, rendered.pages_done, rendered.pages_total) == ("ready", 5, 5)
+    pdf = rendered.file.read()
+    pages = pdf_text(pdf, tmp_path).split("\f")[:-1]
+    assert len(pages) == pdf_pages(pdf, tmp_path) == 3
+    text = "".join(pages)
+    assert re.findall(r"IB260115-A1B2C3-C\d{3}", text) == [f"IB260115-A1B2C3-C{n:03d}" for n in range(1, 6)]
+    assert "深圳市海图贸易有限公司" in pages[0] and "深圳市海图贸易有限公司" not in pages[1] + pages[2]
+    assert "62.00 kg" in pages[2] and "62.00 kg" not in pages[0] + pages[1]
+    assert [re.search(r"Part \d / \d · Page \d / \d", page).group() for page in pages] == [
+        "Part 1 / 3 · Page 1 / 1",
+        "Part 2 / 3 · Page 1 / 1",
+        "Part 3 / 3 · Page 1 / 1",
+    ]

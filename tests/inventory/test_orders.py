@@ -329,6 +329,8 @@ def test_ops_attach_a_step_document_in_admin_and_the_seller_downloads_it(
         "cartons-INITIAL_FORMS": str(order.cartons.count()),
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": str(order.events.count()),
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
     }
     for index, carton in enumerate(order.cartons.all()):
         form[f"cartons-{index}-id"] = carton.pk
@@ -351,3 +353,180 @@ def test_ops_attach_a_step_document_in_admin_and_the_seller_downloads_it(
     assert "Bill of lading" in detail
     download = owner_client.get(reverse("inventory:order-attachment", args=[attachment.pk]))
     assert b"".join(download.streaming_content).startswith(b"%PDF-1.4 B/L")
+
+
+# --- Bounded orders (issue 10): no order a real shipment never reaches -------------------------------
+
+
+def groups_post(sku, warehouse, groups):
+    """The create form with one carton group per (cartons, units per carton)."""
+    data = carton_post(sku, warehouse=warehouse.pk, **{"cartons-TOTAL_FORMS": str(len(groups))})
+    for index, (cartons, units) in enumerate(groups):
+        data.update(
+            {
+                f"cartons-{index}-sku": sku.pk,
+                f"cartons-{index}-cartons": str(cartons),
+                f"cartons-{index}-units_per_carton": str(units),
+                f"cartons-{index}-length_mm": "600",
+                f"cartons-{index}-width_mm": "400",
+                f"cartons-{index}-height_mm": "420",
+                f"cartons-{index}-gross_weight_kg": f"{8 + index}.50",
+                f"cartons-{index}-batch_no": f"B{index}",
+            }
+        )
+    return data
+
+
+@pytest.mark.django_db
+def test_an_order_over_5000_cartons_is_refused_naming_the_limit_and_the_count(
+    owner_client, owner, jp_contract, jp_warehouse
+):
+    sku = SkuFactory(seller=owner.seller)
+    response = owner_client.post(
+        reverse("inventory:order-create"), groups_post(sku, jp_warehouse, [(3000, 20), (2001, 20)])
+    )
+    assert response.status_code == 400
+    assert response.context["formset"].non_form_errors() == [
+        "An order has at most 5000 cartons; this one has 5001."
+    ]
+    assert "An order has at most 5000 cartons; this one has 5001." in response.content.decode()
+    assert not InboundOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_order_over_the_line_limit_is_refused_on_create_and_edit(
+    owner_client, owner, jp_contract, jp_warehouse, settings
+):
+    settings.INBOUND_MAX_LINES = 2
+    sku = SkuFactory(seller=owner.seller)
+    response = owner_client.post(
+        reverse("inventory:order-create"), groups_post(sku, jp_warehouse, [(1, 10), (1, 11), (1, 12)])
+    )
+    assert response.status_code == 400
+    assert response.context["formset"].non_form_errors() == [
+        "An order has at most 2 lines (groups of identical cartons); this one has 3."
+    ]
+    assert not InboundOrder.objects.exists()
+
+    owner_client.post(reverse("inventory:order-create"), groups_post(sku, jp_warehouse, [(1, 10), (4, 11)]))
+    order = InboundOrder.objects.get()
+    response = owner_client.post(
+        reverse("inventory:order-edit", args=[order.pk]),
+        groups_post(sku, jp_warehouse, [(1, 10), (1, 11), (1, 12)]),
+    )
+    assert response.status_code == 400
+    assert "this one has 3" in response.content.decode()
+    assert order.cartons.count() == 5
+
+
+@pytest.mark.django_db
+def test_units_per_carton_and_cartons_per_group_are_capped_before_the_database(
+    owner_client, owner, jp_contract, jp_warehouse
+):
+    sku = SkuFactory(seller=owner.seller)
+    response = owner_client.post(
+        reverse("inventory:order-create"), groups_post(sku, jp_warehouse, [(5001, 2**31)])
+    )
+    assert response.status_code == 400
+    errors = response.context["formset"].errors[0]
+    assert errors["units_per_carton"] == ["Ensure this value is less than or equal to 100000."]
+    assert errors["cartons"] == ["Ensure this value is less than or equal to 5000."]
+    assert not InboundOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_services_refuse_an_oversized_order_behind_the_form(owner, jp_warehouse, settings):
+    sku = SkuFactory(seller=owner.seller)
+    carton = services.CartonInput(600, 400, 420, Decimal("8.5"), (services.LineInput(sku, 20, "B1"),))
+    settings.INBOUND_MAX_CARTONS = 3
+    with pytest.raises(ValidationError) as refused:
+        services.create_order(
+            seller=owner.seller, user=owner.user, warehouse=jp_warehouse, cartons=[carton] * 4
+        )
+    assert refused.value.messages == ["An order has at most 3 cartons; this one has 4."]
+    assert not InboundOrder.objects.exists()
+
+    order = services.create_order(
+        seller=owner.seller, user=owner.user, warehouse=jp_warehouse, cartons=[carton] * 3
+    )
+    settings.INBOUND_MAX_CARTONS = 2  # the limit was lowered after the draft was saved
+    with pytest.raises(ValidationError) as refused:
+        services.submit_order(order=order, user=owner.user)
+    assert refused.value.messages == ["An order has at most 2 cartons; this one has 3."]
+    order.refresh_from_db()
+    assert order.state == S.DRAFT
+
+    too_full = services.CartonInput(600, 400, 420, Decimal("8.5"), (services.LineInput(sku, 100_001, "B1"),))
+    with pytest.raises(ValidationError) as refused:
+        services.replace_cartons(order=order, cartons=[too_full])
+    assert refused.value.messages == [
+        f"A carton holds at most 100000 units; 100001 given for SKU {sku.code}."
+    ]
+    assert order.cartons.count() == 3
+
+
+@pytest.mark.django_db
+def test_lines_count_groups_of_identical_cartons_as_the_seller_entered_them(owner, jp_warehouse, settings):
+    sku = SkuFactory(seller=owner.seller)
+
+    def carton(units):
+        return services.CartonInput(600, 400, 420, Decimal("8.5"), (services.LineInput(sku, units, "B1"),))
+
+    order = services.create_order(
+        seller=owner.seller,
+        user=owner.user,
+        warehouse=jp_warehouse,
+        cartons=[carton(10)] * 3 + [carton(12)] * 2 + [carton(10)],
+    )
+    assert services.order_size(order) == (3, 6)
+
+
+@pytest.mark.django_db
+def test_order_page_shows_documents_rendering_then_offers_their_download(
+    owner_client, owner, settings, tmp_path
+):
+    from inventory.documents import render_order_document
+    from inventory.models import OrderDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    order = submitted_order(owner, WarehouseFactory())
+    page = owner_client.get(reverse("inventory:order-detail", args=[order.pk])).content.decode()
+    assert 'id="order-documents"' in page and 'hx-trigger="every 2s"' in page
+    assert reverse("inventory:order-documents", args=[order.pk]) in page
+    assert 'id="download-labels"' not in page
+    # Asking for a file not rendered yet does not render it in the request: back to the page.
+    early = owner_client.get(reverse("inventory:order-document", args=[order.pk, "labels"]), follow=True)
+    assert early.redirect_chain == [(reverse("inventory:order-detail", args=[order.pk]), 302)]
+    assert [str(m) for m in early.context["messages"]] == [
+        "Carton labels is being prepared; it can be downloaded here when it is ready."
+    ]
+    assert OrderDocument.objects.filter(order=order).count() == 3
+
+    for document in OrderDocument.objects.filter(order=order):
+        render_order_document(document.pk)
+    fragment = owner_client.get(reverse("inventory:order-documents", args=[order.pk])).content.decode()
+    assert "hx-trigger" not in fragment
+    assert fragment.count('id="download-') == 3
+    response = owner_client.get(reverse("inventory:order-document", args=[order.pk, "labels"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{order.number}-labels.pdf"'
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_ops_download_a_rendered_document_in_admin(admin_client, owner, settings, tmp_path):
+    from inventory.documents import render_order_document
+    from inventory.models import OrderDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    order = submitted_order(owner, WarehouseFactory())
+    (document,) = services.request_documents(order=order, kinds=["commercial-invoice"])
+    url = reverse("admin:inventory_orderdocument_download", args=[document.pk])
+    assert admin_client.get(url).status_code == 404  # not rendered yet
+    render_order_document(document.pk)
+    change = admin_client.get(reverse("admin:inventory_inboundorder_change", args=[order.pk]))
+    assert url in change.content.decode()
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert OrderDocument.objects.get(pk=document.pk).status == "ready"
