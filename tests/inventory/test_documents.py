@@ -540,7 +540,7 @@ def test_the_migration_copies_sku_data_onto_orders_submitted_before_it():
     submitted = make_order(language="en")
     InboundOrder.objects.filter(pk=submitted.pk).update(state="in_transit")
     draft = make_order(language="en", number="IB260115-DRAFT1", warehouse_code="JP-DRAFT")
-    migration = importlib.import_module("inventory.migrations.0008_order_line_snapshot")
+    migration = importlib.import_module("inventory.migrations.0010_order_line_snapshot")
 
     migration.backfill_snapshots(apps, None)
 

@@ -355,10 +355,10 @@ def test_the_last_possible_month_has_an_empty_chart(owner_client, seller_with_da
     assert response.context["month"] == "9999-12" and not response.context["has_chart"]
 
 
-def test_a_forged_carton_row_count_builds_at_most_fifty_rows(owner_client, owner):
+def test_a_forged_carton_row_count_builds_at_most_the_line_limit(owner_client, owner, settings):
     data = {"cartons-TOTAL_FORMS": BIG, "cartons-INITIAL_FORMS": "0", "order-warehouse": ""}
     response = owner_client.post("/inbound/new/", data)
     assert response.status_code == 400
     formset = response.context["formset"]
-    assert len(formset.forms) == 50
-    assert "Please submit at most 50 forms." in formset.non_form_errors()
+    assert len(formset.forms) == settings.INBOUND_MAX_LINES == 200
+    assert "An order has at most 200 lines (groups of identical cartons)." in formset.non_form_errors()
