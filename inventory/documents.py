@@ -16,7 +16,7 @@ import posixpath
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -559,42 +559,47 @@ def commercial_invoice_pdf(order: InboundOrder, *, today=None) -> bytes:
 MAX_ATTEMPTS = 3
 
 
-def write_labels_pdf(
-    data: OrderData, out, *, language: str, chunk: int, progress: Callable[[int], None] | None = None
-) -> int:
-    """Every carton label into the file ``out``, rendered ``chunk`` labels per WeasyPrint document and
-    merged with pypdf: WeasyPrint keeps each page's layout in memory, so the peak stays that of one
-    chunk (5,000 labels under 1 GB, issue 10). ``progress`` gets the labels done after each chunk."""
+def write_merged_pdf(parts: Iterable[tuple[str, int]], out, progress: Callable[[int], None] | None) -> int:
+    """Render each part (its HTML, and how many cartons it covers) to a temporary PDF and merge them with
+    pypdf into ``out``. WeasyPrint keeps every page's layout in memory, so rendering in parts keeps the
+    peak at that of one part (5,000 labels under 1 GB, issue 10); the parts are generated one at a time.
+    ``progress`` gets the cartons done after each part."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     done = 0
-    with tempfile.TemporaryDirectory(prefix="labels-") as folder:
-        for start in range(0, len(data.cartons), chunk):
-            cartons = data.cartons[start : start + chunk]
-            context = carton_labels_context(data.order, language=language, data=data, cartons=cartons)
-            path = os.path.join(folder, f"{start:06d}.pdf")
-            HTML(
-                string=render_html("pdf/carton_labels.html", context, language=language),
-                base_url=BASE_URL,
-                url_fetcher=StaticOnlyURLFetcher(),
-            ).write_pdf(path)
+    with tempfile.TemporaryDirectory(prefix="document-") as folder:
+        for index, (html, count) in enumerate(parts):
+            path = os.path.join(folder, f"{index:06d}.pdf")
+            HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf(path)
             writer.append(path)
-            done += len(cartons)
+            done += count
             if progress:
                 progress(done)
         writer.write(out)
     return done
 
 
+def write_labels_pdf(
+    data: OrderData, out, *, language: str, chunk: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """Every carton label into the file ``out``, ``chunk`` labels per WeasyPrint document."""
+
+    def parts():
+        for start in range(0, len(data.cartons), chunk):
+            cartons = data.cartons[start : start + chunk]
+            context = carton_labels_context(data.order, language=language, data=data, cartons=cartons)
+            yield render_html("pdf/carton_labels.html", context, language=language), len(cartons)
+
+    return write_merged_pdf(parts(), out, progress)
+
+
 def write_packing_list_pdf(
     data: OrderData, out, *, language: str, chunk: int, progress: Callable[[int], None] | None = None
 ) -> int:
     """The packing list into the file ``out``. A long one (more than ``chunk`` cartons) is rendered in
-    parts of ``chunk`` cartons merged with pypdf, as the labels are: the first part carries the header,
-    the last the totals, and each page's footer reads "Part k / n · Page x / y"."""
-    from pypdf import PdfWriter
-
+    parts of ``chunk`` cartons, as the labels are: the first part carries the header, the last the
+    totals, and each page's footer reads "Part k / n · Page x / y"."""
     context = packing_list_context(data.order, language=language, data=data)
     if len(data.cartons) <= chunk:
         html = render_html("pdf/packing_list.html", context, language=language)
@@ -603,9 +608,8 @@ def write_packing_list_pdf(
             progress(len(data.cartons))
         return len(data.cartons)
     starts = range(0, len(data.cartons), chunk)
-    writer = PdfWriter()
-    done = 0
-    with tempfile.TemporaryDirectory(prefix="packing-") as folder:
+
+    def parts():
         for part, start in enumerate(starts, start=1):
             cartons = data.cartons[start : start + chunk]
             with translation.override(language):
@@ -623,18 +627,9 @@ def write_packing_list_pdf(
                 "last_part": part == len(starts),
                 "page_counter": part_counter,
             }
-            path = os.path.join(folder, f"{start:06d}.pdf")
-            HTML(
-                string=render_html("pdf/packing_list.html", part_context, language=language),
-                base_url=BASE_URL,
-                url_fetcher=StaticOnlyURLFetcher(),
-            ).write_pdf(path)
-            writer.append(path)
-            done += len(cartons)
-            if progress:
-                progress(done)
-        writer.write(out)
-    return done
+            yield render_html("pdf/packing_list.html", part_context, language=language), len(cartons)
+
+    return write_merged_pdf(parts(), out, progress)
 
 
 def render_order_document(document_id: int, *, now=None) -> OrderDocument:
