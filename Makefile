@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench deps system-deps venv messages services migrate demo
+.PHONY: run test test-fast lint format bench deps system-deps venv messages services migrate demo
 
 deps: system-deps venv messages
 
@@ -47,19 +47,27 @@ run: demo
 	$(VENV)/bin/celery -A portal worker -B --loglevel=warning --concurrency=2 & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Starts PostgreSQL and Redis on this machine if they are down (see DEVELOPERS.md).
+# Starts PostgreSQL and Redis on this machine if they are down (see README.md).
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "services did not start" >&2; exit 1
 
-test: deps services
+# The whole suite (browser, worker and million-row tests included), after lint and the layer contracts.
+test: deps services lint
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The edit loop: unit tests only, no browser (e2e), no worker processes (worker), no million rows (slow).
+test-fast: venv services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest \
+	  -m "not e2e and not worker and not slow" $(PYTEST_ARGS)
+
+# ruff, then import-linter's contracts (pyproject.toml [tool.importlinter]): a wrong-way import fails.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

@@ -16,7 +16,7 @@ def alias_holder(value: str) -> str | None:
     """The ledger alias equal to ``value`` (case-insensitive), as a message: seller codes must differ."""
     from django.utils.translation import gettext as _
 
-    from inventory.models import SellerAlias
+    from portal.models import SellerAlias
 
     alias = SellerAlias.objects.filter(alias__iexact=value.strip()).select_related("warehouse").first()
     if alias is None:

@@ -17,8 +17,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.catalog.resources import escape_formula
 from inventory.models import LEDGER_ROW_MODELS, ExportJob
-from inventory.resources import escape_formula
 from portal.models import Seller
 from portal.tenancy import scope
 
@@ -42,13 +42,13 @@ class Rows:
 
 def ledger_rows(seller: Seller, kind: str, filters: dict) -> Rows:
     """The seller's current rows of a ledger kind with the rows page's filters."""
-    from inventory.ledger_views import filtered_rows
+    from inventory.ledgers.views import filtered_rows
 
     return ledger_rows_of(filtered_rows(seller, kind, query_dict(filters)), kind)
 
 
 def ledger_rows_of(queryset, kind: str) -> Rows:
-    from inventory.ledger_views import ROW_COLUMNS
+    from inventory.ledgers.views import ROW_COLUMNS
 
     columns = ["warehouse", "source", "row_number", *ROW_COLUMNS[kind]]
 
@@ -71,10 +71,10 @@ def ledger_rows_of(queryset, kind: str) -> Rows:
 
 def sku_rows(seller: Seller, filters: dict, file_format: str) -> Rows:
     """The seller's SKUs with the list's filters, in the import/export columns (headers re-importable)."""
-    from inventory.compliance import active_rules
+    from inventory.catalog.compliance import active_rules
+    from inventory.catalog.filters import SkuFilter
+    from inventory.catalog.resources import SkuResource
     from inventory.models import Sku
-    from inventory.resources import SkuResource
-    from inventory.sku_filters import SkuFilter
 
     skus = scope(Sku.objects.all(), seller)
     queryset = SkuFilter(

@@ -1,4 +1,5 @@
-"""Operators, warehouses, service lines, SKUs and certificates, inbound orders (SPEC §3–§5)."""
+"""SKUs and certificates, compliance rules, inbound orders, stock, ledgers, jobs (SPEC §3–§6).
+Operators, warehouses and service lines are base models (``portal.models``)."""
 
 from decimal import Decimal
 
@@ -6,75 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Country, Currency
-
-
-class Operator(models.Model):
-    """The company that runs warehouses and issues the invoices (numbering is per operator)."""
-
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
-    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
-    registration_number = models.CharField(
-        _("registration number"),
-        max_length=40,
-        blank=True,
-        help_text=_("Tax or qualified-invoice registration number printed on invoices."),
-    )
-    address = models.TextField(_("address"), blank=True)
-
-    class Meta:
-        verbose_name = _("operator")
-        verbose_name_plural = _("operators")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Warehouse(models.Model):
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
-    operator = models.ForeignKey(
-        Operator, on_delete=models.PROTECT, related_name="warehouses", verbose_name=_("operator")
-    )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
-    currency = models.CharField(_("billing currency"), max_length=3, choices=Currency.choices)
-    address = models.TextField(_("address"), blank=True)
-
-    class Meta:
-        verbose_name = _("warehouse")
-        verbose_name_plural = _("warehouses")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.code} · {self.name}"
-
-
-class ServiceLine(models.Model):
-    """A service a warehouse offers (e.g. Cainiao bonded, the Vietnamese E-commerce line)."""
-
-    warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.CASCADE, related_name="service_lines", verbose_name=_("warehouse")
-    )
-    code = models.SlugField(_("code"), max_length=40)
-    name = models.CharField(_("name"), max_length=200)
-
-    class Meta:
-        verbose_name = _("service line")
-        verbose_name_plural = _("service lines")
-        ordering = ["warehouse", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["warehouse", "code"], name="service_line_code_per_warehouse")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.warehouse.code} / {self.name}"
+from portal.models import Warehouse
 
 
 def destination_of(country: str) -> str:
@@ -792,74 +728,6 @@ LEDGER_ROW_MODELS = {
     "inbound": InboundWeightRow,
     "receiving": ReceivingServiceRow,
 }
-
-
-class SellerAlias(models.Model):
-    """A name a warehouse's system gives a seller (its store name, such as ``123旗舰店``): ledger rows of that
-    warehouse naming it belong to the seller. Aliases and seller codes share one case-insensitive namespace
-    (SPEC §6): a seller's display name never matches a row, an alias does, and only at its warehouse."""
-
-    warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.CASCADE, related_name="seller_aliases", verbose_name=_("warehouse")
-    )
-    seller = models.ForeignKey(
-        "portal.Seller", on_delete=models.CASCADE, related_name="ledger_aliases", verbose_name=_("seller")
-    )
-    alias = models.CharField(
-        _("alias"),
-        max_length=200,
-        help_text=_("The seller's name in this warehouse's ledgers (the 卖家nick column), e.g. 123旗舰店."),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("registered by"),
-    )
-    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("seller alias")
-        verbose_name_plural = _("seller aliases")
-        ordering = ["warehouse", "alias"]
-        constraints = [
-            models.UniqueConstraint(
-                "warehouse",
-                Lower("alias"),
-                name="seller_alias_unique_per_warehouse",
-                violation_error_message=_(
-                    "This warehouse already has this alias (letter case does not count)."
-                ),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.alias} → {self.seller.code}" if self.seller_id else self.alias
-
-    def clean(self) -> None:
-        """An alias is never a seller code (case-insensitive). Takes the namespace lock, so the check holds
-        until the transaction that saves the alias ends."""
-        from portal import namespace
-        from portal.models import Seller
-
-        self.alias = (self.alias or "").strip()
-        if not self.alias:
-            return
-        namespace.lock()
-        seller = Seller.objects.filter(code__iexact=self.alias).first()
-        if seller is not None:
-            raise ValidationError(
-                {
-                    "alias": _(
-                        "“%(alias)s” is the code of seller %(seller)s; "
-                        "an alias can never equal a seller code."
-                    )
-                    % {"alias": self.alias, "seller": seller.name}
-                }
-            )
 
 
 class SkuImportJob(models.Model):

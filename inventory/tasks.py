@@ -2,19 +2,13 @@
 
 from celery import shared_task
 
-
-@shared_task(acks_late=True)
-def import_ledger_file_task(ledger_file_id: int) -> str:
-    """Check and store an uploaded ledger file (running it twice does the work once)."""
-    from inventory.ledger_import import import_ledger_file
-
-    return import_ledger_file(ledger_file_id).status
+from inventory.ledgers.imports import import_ledger_file_task  # noqa: F401  (defined by its service)
 
 
 @shared_task(acks_late=True)
 def import_sku_file_task(job_id: int) -> str:
     """Import an uploaded SKU catalog file, all or nothing (running it twice does the work once)."""
-    from inventory.sku_import import run_sku_import
+    from inventory.catalog.sku_import import run_sku_import
 
     return run_sku_import(job_id).status
 
@@ -30,7 +24,7 @@ def purge_refused_uploads_task() -> int:
 @shared_task(acks_late=True)
 def render_order_document_task(document_id: int) -> str:
     """Render one document of an inbound order to its file (running it twice renders it once)."""
-    from inventory.documents import render_order_document
+    from inventory.inbound.documents import render_order_document
 
     return render_order_document(document_id).status
 

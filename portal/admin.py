@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import Invitation, Seller, SellerUser, User
+from .models import Invitation, Operator, Seller, SellerAlias, SellerUser, ServiceLine, User, Warehouse
 from .namespace import SellerCodeForm
 
 admin.site.site_header = _("Seller Portal · Operations")
@@ -227,3 +227,75 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 from . import email_admin  # noqa: E402, F401 - the email queue admin (bodies hidden)
+
+# Operators, warehouses, service lines and ledger aliases (base models; see portal/models.py).
+
+
+@admin.register(Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "country", "registration_number"]
+    list_filter = ["country"]
+    search_fields = ["code", "name", "legal_name", "registration_number"]
+
+
+class ServiceLineInline(admin.TabularInline):
+    model = ServiceLine
+    extra = 0
+
+
+class SellerAliasInline(admin.TabularInline):
+    """The sellers' names in this warehouse's ledgers (SPEC §6): rows naming an alias belong to its seller."""
+
+    model = SellerAlias
+    extra = 0
+    fields = ["alias", "seller", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    autocomplete_fields = ["seller"]
+
+
+def save_alias_author(request, formset) -> None:
+    for alias in formset.save(commit=False):
+        if alias.pk is None:
+            alias.created_by = request.user
+        alias.save()
+    for alias in formset.deleted_objects:
+        alias.delete()
+    formset.save_m2m()
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "country", "operator", "currency", "time_zone"]
+    list_filter = ["country", "operator", "currency"]
+    search_fields = ["code", "name"]
+    inlines = [ServiceLineInline, SellerAliasInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is SellerAlias:
+            return save_alias_author(request, formset)
+        return super().save_formset(request, form, formset, change)
+
+
+@admin.register(SellerAlias)
+class SellerAliasAdmin(admin.ModelAdmin):
+    """Ops register which seller a warehouse's store name is; codes and aliases never collide (SPEC §6)."""
+
+    list_display = ["alias", "seller", "warehouse", "created_by", "created_at"]
+    list_filter = ["warehouse", "seller__status"]
+    search_fields = ["alias", "seller__code", "seller__name", "warehouse__code", "warehouse__name"]
+    list_select_related = ["seller", "warehouse", "created_by"]
+    autocomplete_fields = ["seller"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.pk is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ServiceLine)
+class ServiceLineAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "warehouse"]
+    list_filter = ["warehouse"]
+    search_fields = ["code", "name", "warehouse__code"]
+    list_select_related = ["warehouse"]

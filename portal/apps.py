@@ -9,6 +9,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import celery  # noqa: F401  (the Celery app, loaded in every Django process: tasks bind to it)
         from .emails import connect_queue_signals
         from .roles import sync_staff_groups
 

@@ -23,10 +23,10 @@ OPS: dict[str, tuple[str, ...]] = {
     "portal.selleruser": (VIEW, ADD, CHANGE),  # a seller login's membership and role (never a staff user)
     "portal.user": (VIEW, CHANGE),  # seller logins only, and only activate / deactivate
     "portal.invitation": (VIEW, CHANGE),  # resend (a new link) and revoke
-    "inventory.operator": (VIEW, ADD, CHANGE),
-    "inventory.warehouse": (VIEW, ADD, CHANGE),
-    "inventory.serviceline": (VIEW, ADD, CHANGE),
-    "inventory.selleralias": (VIEW, ADD, CHANGE, DELETE),  # a warehouse's store name for a seller (SPEC §6)
+    "portal.operator": (VIEW, ADD, CHANGE),
+    "portal.warehouse": (VIEW, ADD, CHANGE),
+    "portal.serviceline": (VIEW, ADD, CHANGE),
+    "portal.selleralias": (VIEW, ADD, CHANGE, DELETE),  # a warehouse's store name for a seller (SPEC §6)
     "inventory.destinationrule": (VIEW, ADD, CHANGE, DELETE),  # compliance rules are data ops extend
     "inventory.sku": (VIEW,),
     "inventory.certificate": (VIEW,),

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "inventory",
     "tariffs",
     "billing",
+    "portal.dashboard",  # the top layer: dashboard, demo data, load_demo
 ]
 
 MIDDLEWARE = [

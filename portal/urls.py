@@ -1,15 +1,16 @@
-"""Root URL conf: admin, authentication, and each app's seller-facing pages."""
+"""Root URL conf: admin, authentication, and each app's seller-facing pages. The top layer (issue 11)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .dashboard.views import DashboardView
 from .forms import LoginForm
 
 app_urls = (
     [
-        path("", views.DashboardView.as_view(), name="dashboard"),
+        path("", DashboardView.as_view(), name="dashboard"),
         path("account/", views.AccountView.as_view(), name="account"),
         path("account/members/<int:pk>/", views.MemberEditView.as_view(), name="member-edit"),
         path(

@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -25,7 +24,6 @@ from .forms import (
 )
 from .models import Invitation, SellerUser
 from .paging import SafeRequestConfig
-from .selectors import inventory_summary
 from .tables import InvitationTable, MemberTable
 from .tenancy import SellerObjectMixin, SellerViewMixin
 
@@ -37,21 +35,6 @@ def add_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-class DashboardView(SellerViewMixin, TemplateView):
-    template_name = "portal/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        members = self.seller.members.select_related("user")
-        context.update(
-            seller=self.seller,
-            member_count=members.filter(user__is_active=True).count(),
-            pending_invitations=self.seller.invitations.filter(status=Invitation.Status.PENDING).count(),
-            **inventory_summary(self.seller, today=timezone.localdate()),
-        )
-        return context
 
 
 INVITATION_LINK_KEY = "portal.invitation_link"

@@ -29,7 +29,7 @@ class RateCard(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     name = models.CharField(_("name"), max_length=200)
     operator = models.ForeignKey(
-        "inventory.Operator", on_delete=models.PROTECT, related_name="rate_cards", verbose_name=_("operator")
+        "portal.Operator", on_delete=models.PROTECT, related_name="rate_cards", verbose_name=_("operator")
     )
     customer_classes = models.JSONField(
         _("customer classes"), default=list, help_text=_("Customer classes this card has prices for.")
@@ -178,7 +178,7 @@ class Contract(models.Model):
         "portal.Seller", on_delete=models.CASCADE, related_name="contracts", verbose_name=_("seller")
     )
     service_line = models.ForeignKey(
-        "inventory.ServiceLine",
+        "portal.ServiceLine",
         on_delete=models.PROTECT,
         related_name="contracts",
         verbose_name=_("service line"),

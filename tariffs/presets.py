@@ -28,8 +28,10 @@ def operator_code_for(card_code: str) -> str:
 
 def load_presets(apps, schema_editor=None) -> None:
     """Create each preset card with version 1 and its rules, unless that code and currency exist."""
-    Operator = apps.get_model("inventory", "Operator")
     RateCard = apps.get_model("tariffs", "RateCard")
+    # The operator model the rate card points at: inventory's in the state of migration 0002, the base
+    # app's (portal) since operators moved there (issue 11).
+    Operator = RateCard._meta.get_field("operator").related_model
     RateCardVersion = apps.get_model("tariffs", "RateCardVersion")
     FeeRule = apps.get_model("tariffs", "FeeRule")
     operators = {

@@ -9,8 +9,33 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
 from tests.factories import SellerUserFactory
+
+# Tests hash passwords with MD5: the production hasher (PBKDF2, hundreds of thousands of rounds) costs
+# ~0.3 s per login or factory user. Only the test process uses it (live_server runs in it too).
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+get_hashers.cache_clear()
+get_hashers_by_algorithm.cache_clear()
+
+# Lanes: ``make test-fast`` runs ``-m "not e2e and not worker and not slow"``. Markers follow from the
+# folder and the fixtures, so a new browser or worker test cannot slip into the fast lane unmarked.
+BROWSER_FIXTURES = {"live_server", "page", "browser"}
+WORKER_FIXTURES = {"celery_worker_process", "email_worker"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        fixtures -= set(callspec.params) if callspec else set()  # a parameter named "page" is no browser
+        if "e2e" in Path(str(item.path)).relative_to(REPO).parts or BROWSER_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.e2e)
+        if WORKER_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.worker)
+
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

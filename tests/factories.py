@@ -65,7 +65,7 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
 class OperatorFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "inventory.Operator"
+        model = "portal.Operator"
         django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"op-{n}")
@@ -75,7 +75,7 @@ class OperatorFactory(factory.django.DjangoModelFactory):
 
 class WarehouseFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "inventory.Warehouse"
+        model = "portal.Warehouse"
 
     code = factory.Sequence(lambda n: f"WH-{n}")
     name = factory.Sequence(lambda n: f"Warehouse {n}")
@@ -86,7 +86,7 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
 
 class ServiceLineFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "inventory.ServiceLine"
+        model = "portal.ServiceLine"
 
     warehouse = factory.SubFactory(WarehouseFactory)
     code = factory.Sequence(lambda n: f"line-{n}")

@@ -1,4 +1,8 @@
-"""Ledger files (SPEC §6): schemas of the six kinds and streaming readers. Pure: no Django here."""
+"""Ledger files (SPEC §6): schemas of the six kinds and streaming readers. Pure: no Django here.
+
+The sub-package also holds the ledgers' Django side, imported only by name: ``imports`` (upload, check,
+store; its Celery task), ``views`` and ``urls`` (seller pages), ``checks`` (stock findings) and
+``facts`` (parsed rows to the fee rules' facts, pure)."""
 
 from .errors import LedgerFileError, RowError
 from .readers import (

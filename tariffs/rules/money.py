@@ -1,15 +1,16 @@
-"""Money in Decimal with each currency's minor unit, rounded half-up once (spec 2)."""
+"""Money in Decimal with each currency's minor unit, rounded half-up once (spec 2): the base's pure money
+helpers (``portal.money``) with the rules' errors (``RuleError``) and the numbers of formula text."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from portal.money import CURRENCIES, MINOR_UNITS, ZERO, quantum
+
 from .errors import RuleError
 
-MINOR_UNITS: dict[str, int] = {"CNY": 2, "JPY": 0, "VND": 0, "USD": 2}
-CURRENCIES: tuple[str, ...] = tuple(MINOR_UNITS)
-ZERO = Decimal(0)
+__all__ = ["CURRENCIES", "MINOR_UNITS", "ZERO", "Money", "format_amount", "minor_units", "round_money"]
 FORMULA_PLACES = 4
 
 
@@ -28,7 +29,8 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
         raise TypeError(f"money must be a Decimal, got {type(amount).__name__}")
     if not amount.is_finite():
         raise RuleError(f"cannot round a non-finite amount ({amount})")
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    minor_units(currency)  # an unknown currency is a RuleError
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

@@ -21,7 +21,7 @@ FIRST_CELLS = "2016-06-01,BENCH-WH,bench-seller,ITEM1,434,150,220,6,0"
 
 def refuse(path: Path, queue) -> None:
     warehouse, _ = setup_world()
-    from inventory.ledger_import import create_upload, import_ledger_file
+    from inventory.ledgers.imports import create_upload, import_ledger_file
 
     start = time.perf_counter()
     with path.open("rb") as handle:

@@ -19,9 +19,9 @@ def setup_order(queue) -> None:
     django.setup()
     from django.conf import settings
 
-    from inventory import services
-    from inventory.models import InboundOrder, Operator, Sku, Warehouse
-    from portal.models import Seller
+    from inventory.inbound import services
+    from inventory.models import InboundOrder, Sku
+    from portal.models import Operator, Seller, Warehouse
 
     assert settings.INBOUND_MAX_CARTONS >= CARTONS
     services._enqueue_render = lambda document_id: None  # the bench renders them itself
@@ -79,7 +79,7 @@ def render(document_id: int, queue) -> None:
     import django
 
     django.setup()
-    from inventory.documents import render_order_document
+    from inventory.inbound.documents import render_order_document
 
     start = time.perf_counter()
     document = render_order_document(document_id)

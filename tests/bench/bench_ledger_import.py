@@ -28,8 +28,8 @@ def setup_world():
     import django
 
     django.setup()
-    from inventory.models import LedgerFile, Operator, StockLedgerRow, Warehouse
-    from portal.models import Seller
+    from inventory.models import LedgerFile, StockLedgerRow
+    from portal.models import Operator, Seller, Warehouse
 
     StockLedgerRow.objects.filter(warehouse__code="BENCH-WH").delete()
     LedgerFile.objects.filter(warehouse__code="BENCH-WH").delete()
@@ -52,7 +52,7 @@ def setup_world():
 
 def ours(path: Path, queue) -> None:
     warehouse, _ = setup_world()
-    from inventory.ledger_import import create_upload, import_ledger_file
+    from inventory.ledgers.imports import create_upload, import_ledger_file
 
     start = time.perf_counter()
     with path.open("rb") as handle:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 from portal.models import User
 from tests.factories import CertificateFactory
 
@@ -22,7 +22,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 def stock_rows_for(seller) -> int:
     """A month of stock rows in a stored upload; returns the upload's id."""
-    from inventory.models import LedgerFile, StockLedgerRow, Warehouse
+    from inventory.models import LedgerFile, StockLedgerRow
+    from portal.models import Warehouse
     from tests.factories import LedgerFileFactory
 
     warehouse = Warehouse.objects.first()

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 from portal.models import User
 
 # A 1×1 PNG: the certificate scan.

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from inventory.models import LedgerFile
-from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 from portal.models import User
 
 HEADER = (

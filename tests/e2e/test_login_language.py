@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 from portal.models import User
 
 

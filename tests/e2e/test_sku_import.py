@@ -6,7 +6,7 @@ import csv
 import pytest
 
 from inventory.models import Sku, SkuImportJob
-from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 from portal.models import User
 
 

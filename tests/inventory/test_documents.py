@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from inventory import documents
+from inventory.inbound import documents
 from inventory.models import InboundCarton, InboundLine
 from tests.factories import InboundOrderFactory, OperatorFactory, SellerFactory, SkuFactory, WarehouseFactory
 
@@ -465,7 +465,7 @@ def test_a_carton_id_code128_cannot_carry_is_printed_as_text_without_a_barcode(t
 
 
 def submit(order):
-    from inventory import services
+    from inventory.inbound import services
     from tests.factories import SellerUserFactory
 
     user = SellerUserFactory(seller=order.seller).user
@@ -561,7 +561,7 @@ def many_cartons(count):
 
 @pytest.mark.django_db
 def test_labels_render_in_chunks_into_one_file_once(tmp_path, settings):
-    from inventory import services
+    from inventory.inbound import services
     from inventory.models import OrderDocument
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -615,7 +615,7 @@ def test_the_version_follows_a_drafts_content_and_is_fixed_after_submission():
 
 @pytest.mark.django_db
 def test_a_document_that_keeps_failing_is_given_up_with_the_reason(settings, tmp_path):
-    from inventory import services
+    from inventory.inbound import services
     from inventory.models import OrderDocument
 
     settings.MEDIA_ROOT = tmp_path
@@ -651,7 +651,7 @@ def test_submission_queues_the_documents_and_a_worker_renders_them(celery_worker
 
 @pytest.mark.django_db
 def test_a_long_packing_list_renders_in_parts_with_header_first_and_totals_last(tmp_path, settings):
-    from inventory import services
+    from inventory.inbound import services
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK = 2

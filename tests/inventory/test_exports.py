@@ -9,7 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from inventory.exports import run_export
-from inventory.ledger_import import import_ledger_file
+from inventory.ledgers.imports import import_ledger_file
 from inventory.models import ExportJob, LedgerFile
 from tests.factories import ContractFactory, ServiceLineFactory, SkuFactory, WarehouseFactory, ready_export
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from inventory.ledger_import import create_upload, import_ledger_file
-from inventory.models import LedgerFile, OutboundParcelRow, SellerAlias, StockLedgerRow
+from inventory.ledgers.imports import create_upload, import_ledger_file
+from inventory.models import LedgerFile, OutboundParcelRow, StockLedgerRow
+from portal.models import SellerAlias
 from tests.conftest import REPO, wait_for
 from tests.factories import SellerFactory, WarehouseFactory
 

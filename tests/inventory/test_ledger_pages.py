@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from inventory.ledger_import import import_ledger_file
+from inventory.ledgers.imports import import_ledger_file
 from inventory.models import LedgerFile, StockLedgerRow
 from tests.factories import ContractFactory, ServiceLineFactory, WarehouseFactory
 

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from inventory import services, workflow
+from inventory.inbound import services, workflow
 from inventory.models import InboundOrder, OrderEvent, ReceivingDiscrepancy, StockLevel
 from tests.factories import (
     CertificateFactory,
@@ -97,7 +97,7 @@ def test_another_sellers_sku_cannot_be_put_in_a_carton(
     assert not InboundOrder.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_submission_is_refused_while_a_sku_lacks_compliance_and_names_what(
     owner_client, owner, jp_contract, jp_warehouse
 ):
@@ -485,7 +485,7 @@ def test_lines_count_groups_of_identical_cartons_as_the_seller_entered_them(owne
 def test_order_page_shows_documents_rendering_then_offers_their_download(
     owner_client, owner, settings, tmp_path
 ):
-    from inventory.documents import render_order_document
+    from inventory.inbound.documents import render_order_document
     from inventory.models import OrderDocument
 
     settings.MEDIA_ROOT = tmp_path
@@ -515,7 +515,7 @@ def test_order_page_shows_documents_rendering_then_offers_their_download(
 
 @pytest.mark.django_db
 def test_ops_download_a_rendered_document_in_admin(admin_client, owner, settings, tmp_path):
-    from inventory.documents import render_order_document
+    from inventory.inbound.documents import render_order_document
     from inventory.models import OrderDocument
 
     settings.MEDIA_ROOT = tmp_path

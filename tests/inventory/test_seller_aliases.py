@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from inventory.ledger_import import create_upload, import_ledger_file
-from inventory.models import LedgerFile, OutboundParcelRow, SellerAlias, StockLedgerRow
+from inventory.ledgers.imports import create_upload, import_ledger_file
+from inventory.models import LedgerFile, OutboundParcelRow, StockLedgerRow
 from portal import services
-from portal.models import Seller
+from portal.models import Seller, SellerAlias
 from tests.factories import SellerFactory, WarehouseFactory
 
 HEADER = "order_no,ship_date,warehouse,seller,weight_kg,sku_kinds\n"
@@ -257,7 +257,7 @@ def test_an_alias_being_added_holds_off_a_registration_taking_it_as_a_code():
 def test_admin_refuses_an_alias_equal_to_a_code_with_a_clear_message(admin_client, twins):
     acme, beta, warehouse = twins
     response = admin_client.post(
-        "/admin/inventory/selleralias/add/", {"warehouse": warehouse.pk, "seller": beta.pk, "alias": "Acme"}
+        "/admin/portal/selleralias/add/", {"warehouse": warehouse.pk, "seller": beta.pk, "alias": "Acme"}
     )
     assert response.status_code == 200
     assert "is the code of seller acme trading; an alias can never equal a seller code." in (
@@ -269,19 +269,19 @@ def test_admin_refuses_an_alias_equal_to_a_code_with_a_clear_message(admin_clien
 def test_admin_registers_an_alias_and_records_who(admin_client, twins, admin_user):
     acme, beta, warehouse = twins
     response = admin_client.post(
-        "/admin/inventory/selleralias/add/",
+        "/admin/portal/selleralias/add/",
         {"warehouse": warehouse.pk, "seller": acme.pk, "alias": "123旗舰店"},
     )
     assert response.status_code == 302
     alias = SellerAlias.objects.get(alias="123旗舰店")
     assert (alias.seller, alias.warehouse, alias.created_by) == (acme, warehouse, admin_user)
-    listing = admin_client.get("/admin/inventory/selleralias/", {"q": "123"})
+    listing = admin_client.get("/admin/portal/selleralias/", {"q": "123"})
     assert "123旗舰店" in listing.content.decode()
 
 
 def test_warehouse_admin_inline_refuses_an_alias_equal_to_a_code(admin_client, twins, admin_user):
     acme, beta, warehouse = twins
-    url = f"/admin/inventory/warehouse/{warehouse.pk}/change/"
+    url = f"/admin/portal/warehouse/{warehouse.pk}/change/"
     page = admin_client.get(url)
     assert page.status_code == 200 and "Beta Store" in page.content.decode()
     data = {
@@ -347,7 +347,7 @@ def test_seller_admin_refuses_a_code_equal_to_an_alias_or_to_another_code(admin_
 def test_the_golden_ledger_imports_into_the_demo_through_its_store_alias(db, tmp_path):
     from django.core.management import call_command
 
-    from portal.demo import load_demo_data
+    from portal.dashboard.demo import load_demo_data
     from tests.conftest import REPO
 
     load_demo_data()

@@ -11,9 +11,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from inventory.catalog.resources import RowProblem, export_skus, import_skus
+from inventory.catalog.sku_import import run_sku_import
 from inventory.models import Sku, SkuImportJob
-from inventory.resources import RowProblem, export_skus, import_skus
-from inventory.sku_import import run_sku_import
 from tests.factories import CertificateFactory, SkuFactory
 
 ZH_HEADER = [
@@ -305,7 +305,7 @@ def test_the_htmx_poll_gets_only_the_progress_fragment(owner_client):
 
 
 def test_progress_is_reported_per_chunk_and_a_second_run_does_nothing(owner, settings):
-    from inventory import resources
+    from inventory.catalog import resources
 
     rows = [ZH_HEADER]
     for i in range(7):

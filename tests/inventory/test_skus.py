@@ -253,7 +253,7 @@ def test_a_code_the_seller_already_has_is_a_form_error_on_code(owner_client, own
 
 
 def test_a_unique_violation_at_save_time_is_a_form_error_not_a_500(owner_client, owner, monkeypatch):
-    from inventory.sku_forms import SkuForm
+    from inventory.catalog.forms import SkuForm
 
     monkeypatch.setattr(SkuForm, "clean_code", lambda self: self.cleaned_data["code"])  # the race
     SkuFactory(seller=owner.seller, code="LAMP-01")

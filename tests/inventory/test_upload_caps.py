@@ -15,10 +15,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.ledger_import import UploadRefused, create_upload, import_ledger_file, ledger_limits
+from inventory.catalog.resources import import_skus
+from inventory.catalog.sku_import import SkuImportRefused, create_sku_import
+from inventory.ledgers.imports import UploadRefused, create_upload, import_ledger_file, ledger_limits
 from inventory.models import Certificate, LedgerFile, Sku, SkuImportJob, StockLedgerRow
-from inventory.resources import import_skus
-from inventory.sku_import import SkuImportRefused, create_sku_import
 from inventory.upload_policy import purge_refused_uploads, seller_upload_usage
 from portal.uploads import (
     DEFAULT_LIMITS,

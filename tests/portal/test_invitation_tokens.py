@@ -30,13 +30,15 @@ def emailed_link(message) -> tuple[str, str]:
     return path, token
 
 
-@pytest.mark.django_db(transaction=True)
-def test_only_the_tokens_hash_is_stored_and_the_link_is_shown_once_to_the_inviter(owner_client, owner):
+@pytest.mark.django_db
+def test_only_the_tokens_hash_is_stored_and_the_link_is_shown_once_to_the_inviter(
+    owner_client, owner, sent_mail
+):
     response = owner_client.post(
         reverse("portal:account"), {"action": "invite", "email": "new@colleague.example.com", "role": "staff"}
     )
     assert response.status_code == 302
-    path, token = emailed_link(mail.outbox[0])
+    path, token = emailed_link(sent_mail()[0])
     invitation = Invitation.objects.get()
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
     row = Invitation.objects.filter(pk=invitation.pk).values().get()
@@ -73,8 +75,8 @@ def test_an_unknown_or_hash_token_link_answers_404(client):
     assert client.get(reverse("invitation-accept", args=["no-such-token"])).status_code == 404
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ops_resend_issues_a_new_link_and_the_old_one_stops_working(client):
+@pytest.mark.django_db
+def test_ops_resend_issues_a_new_link_and_the_old_one_stops_working(client, sent_mail):
     old_expiry = timezone.now() - timedelta(days=1)  # an expired, still pending invitation
     invitation = InvitationFactory(email="late@colleague.example.com", expires_at=old_expiry)
     accepted = InvitationFactory(status=Invitation.Status.ACCEPTED)
@@ -86,8 +88,8 @@ def test_ops_resend_issues_a_new_link_and_the_old_one_stops_working(client):
         follow=True,
     )
     assert "1 invitation sent again with a new link." in response.content.decode()
-    assert [m.to for m in mail.outbox] == [["late@colleague.example.com"]]
-    new_link, new_token = emailed_link(mail.outbox[0])
+    assert [m.to for m in sent_mail()] == [["late@colleague.example.com"]]
+    new_link, new_token = emailed_link(sent_mail()[0])
     assert new_token not in response.content.decode()
     invitation.refresh_from_db()
     assert invitation.token_hash == hashlib.sha256(new_token.encode()).hexdigest()

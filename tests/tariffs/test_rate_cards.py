@@ -126,6 +126,6 @@ def test_admin_change_pages_of_every_tariff_model_render(admin_client):
         reverse("admin:tariffs_ratecardversion_change", args=[version.pk]),
         reverse("admin:tariffs_feerule_changelist") + "?kind=weight_step",
         reverse("admin:tariffs_contract_changelist"),
-        reverse("admin:inventory_warehouse_changelist"),
+        reverse("admin:portal_warehouse_changelist"),
     ):
         assert admin_client.get(url).status_code == 200, url

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.ledger_import import UploadRefused, create_upload, import_ledger_file
-from inventory.models import LedgerFile, Warehouse
-from portal.models import Seller
+from inventory.ledgers.imports import UploadRefused, create_upload, import_ledger_file
+from inventory.models import LedgerFile
+from portal.models import Seller, Warehouse
 
 
 class Command(BaseCommand):

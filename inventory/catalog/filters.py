@@ -7,7 +7,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from inventory.compliance import DESTINATIONS, Missing, readiness
+from inventory.catalog.compliance import DESTINATIONS, Missing, readiness
 from inventory.models import DestinationRule, Sku
 
 Readiness = dict[str, list[Missing]]

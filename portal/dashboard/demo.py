@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Seller, SellerUser, User
+from portal.models import Seller, SellerUser, User
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -164,7 +164,7 @@ def load_demo_warehouses() -> None:
     names the warehouses' ledgers use for them (aliases, SPEC §6)."""
     from datetime import date
 
-    from inventory.models import Operator, SellerAlias, ServiceLine, Warehouse
+    from portal.models import Operator, SellerAlias, ServiceLine, Warehouse
     from tariffs.models import Contract, RateCard
 
     for code, name, country, operator, currency, tz, lines in WAREHOUSES:
@@ -290,8 +290,9 @@ def load_demo_inventory() -> None:
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from inventory import services
-    from inventory.models import Certificate, InboundOrder, Sku, Warehouse
+    from inventory.inbound import services
+    from inventory.models import Certificate, InboundOrder, Sku
+    from portal.models import Warehouse
 
     for seller_code, skus in DEMO_SKUS.items():
         seller = Seller.objects.get(code=seller_code)

@@ -4,10 +4,9 @@ from datetime import timedelta
 
 from django.db.models import Count
 
-from inventory.compliance import DESTINATIONS, active_rules, readiness
+from inventory.catalog.compliance import DESTINATIONS, active_rules, readiness
 from inventory.models import Certificate, InboundOrder, Sku
-
-from .tenancy import scope
+from portal.tenancy import scope
 
 OPEN_STATES = [s for s in InboundOrder.State.values if s not in ("completed", "cancelled")]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory import ledger_views
+from inventory.ledgers import views as ledger_views
 
 urlpatterns = [
     path("", ledger_views.LedgerListView.as_view(), name="ledger-list"),

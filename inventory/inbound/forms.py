@@ -6,8 +6,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import InboundOrder, Sku, Warehouse
-from inventory.services import size_problems
+from inventory.inbound.services import size_problems
+from inventory.models import InboundOrder, Sku
+from portal.models import Warehouse
 
 
 class OrderForm(forms.ModelForm):

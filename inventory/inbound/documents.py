@@ -1,18 +1,13 @@
 """An inbound order's documents (SPEC §5 step 2, §11): packing list, carton labels and the commercial
-invoice / customs declaration draft, rendered by WeasyPrint in the seller's language.
-
-Fonts come from fontconfig (Debian's fonts-noto-cjk), with the CJK face that fits the language first so
-Japanese kanji take Japanese forms. The only resources a document may load are the project's own static
-files: every other URL (network, ``file://``, ``data:``) is refused by :class:`StaticOnlyURLFetcher`.
+invoice / customs declaration draft, rendered in the seller's language by the base's PDF module
+(``portal.pdf``: WeasyPrint, the fonts, the fetcher that loads only the project's static files).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import mimetypes
 import os
-import posixpath
 import re
 import tempfile
 from collections import defaultdict
@@ -20,41 +15,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from barcode import Code128
 from barcode.errors import BarcodeError
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.core.files import File
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from inventory.models import InboundLine, InboundOrder, OrderDocument
 from portal.choices import Country
-from tariffs.rules.money import MINOR_UNITS, round_money
+from portal.money import MINOR_UNITS, round_money
+from portal.pdf import (  # noqa: F401  (tests reach them here)
+    BASE_URL,
+    StaticOnlyURLFetcher,
+    css_string,
+    html_to_pdf,
+    page_counter_css,
+    render_html,
+    render_pdf,
+)
 
 logger = logging.getLogger(__name__)
-
-# The documents' own origin: `/static/...` in a template resolves under it, and nothing else is served.
-BASE_URL = "https://portal-documents.invalid/"
-
-# CSS font stacks per language: the CJK face of the language first (Japanese forms of kanji for ja).
-# Noto Sans CJK carries Latin and Vietnamese glyphs too; DejaVu Sans is the last resort.
-FONT_STACKS = {
-    "zh-hans": '"Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans", "DejaVu Sans", sans-serif',
-    "ja": '"Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif',
-    "vi": '"Noto Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans", sans-serif',
-    "en": '"Noto Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans", sans-serif',
-}
-HTML_LANG = {"zh-hans": "zh-Hans", "ja": "ja", "vi": "vi", "en": "en"}
 
 PACKING_LIST = gettext_noop("Packing list")
 CARTON_LABEL = gettext_noop("Carton label")
@@ -90,37 +75,6 @@ MM3_PER_M3 = Decimal(10**9)
 VOLUME_PLACES = Decimal("0.001")
 
 
-# --- Fetching: the project's static files only ------------------------------------------------------
-
-
-class StaticOnlyURLFetcher(URLFetcher):
-    """Serves ``/static/...`` from the staticfiles finders and refuses every other URL (STYLE "PDFs")."""
-
-    def fetch(self, url, headers=None):
-        path = static_path_of(url)
-        if path is None:
-            raise ValueError(f"refused to fetch {url!r}: documents load only the project's static files")
-        found = finders.find(path)
-        if not found:
-            raise FileNotFoundError(f"no static file {path!r}")
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, Path(found).read_bytes(), {"Content-Type": content_type})
-
-
-def static_path_of(url: str) -> str | None:
-    """The static file a URL names (``pdf/pdf.css``), or None when it is anything else."""
-    prefix = BASE_URL.rstrip("/") + settings.STATIC_URL
-    if not url.startswith(prefix):
-        return None
-    raw = urlsplit(url[len(prefix) :]).path
-    path = unquote(raw)
-    if not path or "\\" in path or "\x00" in path or path.startswith("/"):
-        return None
-    if posixpath.normpath(path) != path or path.split("/")[0] == "..":
-        return None
-    return path
-
-
 # --- Rendering ---------------------------------------------------------------------------------------
 
 
@@ -130,60 +84,12 @@ def document_language(order: InboundOrder) -> str:
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def css_string(text: str) -> str:
-    """``text`` as a quoted CSS string that cannot close the string or the ``<style>`` element."""
-    out = []
-    for char in str(text):
-        if char.isalnum() or char == " " or ord(char) > 127:
-            out.append(char)
-        else:
-            out.append(f"\\{ord(char):x} ")
-    return '"' + "".join(out) + '"'
-
-
-def page_counter_css() -> SafeString:
-    """CSS ``content`` for "Page X / Y" in the active language, from a translatable format."""
-    text = gettext("Page %(page)s / %(pages)s")
-    parts = []
-    for piece in re.split(r"(%\(pages?\)s)", text):
-        if piece == "%(page)s":
-            parts.append("counter(page)")
-        elif piece == "%(pages)s":
-            parts.append("counter(pages)")
-        elif piece:
-            parts.append(css_string(piece))
-    return mark_safe(" ".join(parts))  # safe: built from css_string and counters only
-
-
 def document_title(msgid: str, language: str) -> str:
     """A document's title in ``language``: the catalog's translation, else the glossary's term."""
     text = gettext(msgid)
     if text == msgid:
         text = GLOSSARY_TITLES.get(language, {}).get(msgid, msgid)
     return text
-
-
-def render_html(template_name: str, context: dict, *, language: str) -> str:
-    """The document's HTML in ``language`` (the step before WeasyPrint, kept separate for tests)."""
-    with translation.override(language):
-        base = {
-            "language": language,
-            "html_lang": HTML_LANG.get(language, language),
-            "font_stack": mark_safe(FONT_STACKS.get(language, FONT_STACKS["en"])),  # safe: constant
-            "page_counter": page_counter_css(),
-            "header_css": mark_safe(css_string(context.get("header", ""))),  # safe: css_string
-        }
-        return render_to_string(template_name, {**base, **context})
-
-
-def html_to_pdf(html: str) -> bytes:
-    """PDF bytes of an HTML document, loading nothing but the project's static files."""
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf()
-
-
-def render_pdf(template_name: str, context: dict, *, language: str) -> bytes:
-    """Render a template of ``templates/pdf/`` to PDF bytes in ``language``."""
-    return html_to_pdf(render_html(template_name, context, language=language))
 
 
 # --- Numbers ----------------------------------------------------------------------------------------
@@ -571,7 +477,7 @@ def write_merged_pdf(parts: Iterable[tuple[str, int]], out, progress: Callable[[
     with tempfile.TemporaryDirectory(prefix="document-") as folder:
         for index, (html, count) in enumerate(parts):
             path = os.path.join(folder, f"{index:06d}.pdf")
-            HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf(path)
+            html_to_pdf(html, target=path)
             writer.append(path)
             done += count
             if progress:
@@ -603,7 +509,7 @@ def write_packing_list_pdf(
     context = packing_list_context(data.order, language=language, data=data)
     if len(data.cartons) <= chunk:
         html = render_html("pdf/packing_list.html", context, language=language)
-        HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf(out)
+        html_to_pdf(html, target=out)
         if progress:
             progress(len(data.cartons))
         return len(data.cartons)
@@ -681,11 +587,7 @@ def _render_to_file(document: OrderDocument, data: OrderData, total: int, *, now
             )
         else:
             context = commercial_invoice_context(data.order, language=language, data=data)
-            HTML(
-                string=render_html("pdf/commercial_invoice.html", context, language=language),
-                base_url=BASE_URL,
-                url_fetcher=StaticOnlyURLFetcher(),
-            ).write_pdf(out)
+            html_to_pdf(render_html("pdf/commercial_invoice.html", context, language=language), target=out)
         out.seek(0)
         with transaction.atomic():
             document = OrderDocument.objects.select_for_update().get(pk=document.pk)

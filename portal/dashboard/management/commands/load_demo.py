@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 
 
 class Command(BaseCommand):

@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
 
-from inventory.compliance import DESTINATIONS, active_rules, readiness
+from inventory.catalog.compliance import DESTINATIONS, active_rules, readiness
+from inventory.catalog.filters import DESTINATION_CHOICES, SkuFilter
+from inventory.catalog.forms import SKU_FIELDS, CertificateForm, SkuForm, SkuImportForm
+from inventory.catalog.resources import HEADER_ALIASES, export_skus
+from inventory.catalog.sku_import import SkuImportRefused, create_sku_import
+from inventory.catalog.tables import FLAG_ICONS, CertificateTable, SkuTable, money_text, requirement_text
 from inventory.exports import create_export, filters_of
 from inventory.models import Certificate, Sku, SkuImportJob
-from inventory.resources import HEADER_ALIASES, export_skus
-from inventory.sku_filters import DESTINATION_CHOICES, SkuFilter
-from inventory.sku_forms import SKU_FIELDS, CertificateForm, SkuForm, SkuImportForm
-from inventory.sku_import import SkuImportRefused, create_sku_import
-from inventory.sku_tables import FLAG_ICONS, CertificateTable, SkuTable, money_text, requirement_text
 from portal.choices import Currency
 from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory import sku_views
+from inventory.catalog import views as sku_views
 
 urlpatterns = [
     path("", sku_views.SkuListView.as_view(), name="sku-list"),

@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.catalog.resources import RowProblem, SkuImportResult, import_skus
 from inventory.models import SkuImportJob
-from inventory.resources import RowProblem, SkuImportResult, import_skus
 from inventory.upload_policy import QuotaExceeded, check_upload_quota
 from portal.models import Seller
 from portal.uploads import size_text, upload_limits

@@ -12,9 +12,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory import workflow
-from inventory.compliance import active_rules, missing_for
-from inventory.estimate import estimate_order
+from inventory.catalog.compliance import active_rules, missing_for
+from inventory.inbound import workflow
+from inventory.inbound.estimate import estimate_order
 from inventory.models import (
     InboundCarton,
     InboundLine,
@@ -24,11 +24,10 @@ from inventory.models import (
     ReceivingDiscrepancy,
     Sku,
     StockLevel,
-    Warehouse,
     destination_of,
 )
 from portal.emails import send_templated_email
-from portal.models import Seller, SellerUser
+from portal.models import Seller, SellerUser, Warehouse
 
 S = InboundOrder.State
 # What ops may record at each step (and nothing else).
@@ -239,7 +238,7 @@ def snapshot_lines(*, order: InboundOrder, now) -> int:
 def request_documents(*, order: InboundOrder, kinds=None) -> list[OrderDocument]:
     """The order's documents at their current content version, queued for a worker when not rendered
     yet (on submission and on demand). Idempotent: one row per order, kind, language and version."""
-    from inventory import documents
+    from inventory.inbound import documents
 
     if order.state in (S.DRAFT, S.CANCELLED):
         return []

@@ -32,10 +32,10 @@ from django.utils.translation import gettext as _
 from import_export import resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
+from inventory.catalog.forms import HS_CODE, SKU_FIELDS, normalize_hs_code, whole_amount_error
 from inventory.ledgers.errors import LedgerFileError
 from inventory.ledgers.sources import detect_csv_encoding
 from inventory.models import Sku
-from inventory.sku_forms import HS_CODE, SKU_FIELDS, normalize_hs_code, whole_amount_error
 from portal.models import Seller
 from portal.tenancy import scope
 from portal.uploads import (

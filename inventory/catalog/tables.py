@@ -9,10 +9,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from inventory.compliance import DESTINATIONS, Missing, readiness
+from inventory.catalog.compliance import DESTINATIONS, Missing, readiness
 from inventory.models import Certificate, Sku
+from portal.money import MINOR_UNITS
 from portal.uploads import download_name
-from tariffs.rules.money import MINOR_UNITS
 
 # (field, icon, label) of the flags shown as small icons.
 FLAG_ICONS = (

@@ -28,9 +28,10 @@ from inventory.exports import (
     ledger_rows_of,
     write_rows,
 )
-from inventory.ledger_checks import chart_source, daily_totals, stock_findings
-from inventory.ledger_import import UploadRefused, create_upload
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile, Warehouse
+from inventory.ledgers.checks import chart_source, daily_totals, stock_findings
+from inventory.ledgers.imports import UploadRefused, create_upload
+from inventory.models import LEDGER_ROW_MODELS, LedgerFile
+from portal.models import Warehouse
 from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract

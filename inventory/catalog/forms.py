@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Certificate, Sku
 from inventory.upload_policy import QuotaExceeded, check_upload_quota
+from portal.money import MINOR_UNITS
 from portal.tenancy import scope
 from portal.uploads import document_max_bytes, size_text, storage_name, upload_limits, validate_document
-from tariffs.rules.money import MINOR_UNITS
 
 HS_CODE = re.compile(r"\d{6,10}")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory import order_views
+from inventory.inbound import views as order_views
 
 urlpatterns = [
     path("", order_views.OrderListView.as_view(), name="order-list"),

@@ -5,8 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.ledgers import LedgerFileError, read_ledger
+from inventory.ledgers.facts import CONVERTERS, row_date
 from tariffs.engine import LEDGERS, MonthFacts, compute_invoice
-from tariffs.ledger_facts import CONVERTERS, row_date
 from tariffs.models import CustomerClass
 from tariffs.rules import Period, RuleError
 from tariffs.selectors import RateCardNotFound, rate_card_by_code, rule_specs, version_in_force

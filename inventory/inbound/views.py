@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from inventory import services, workflow
-from inventory.models import InboundOrder, OrderAttachment, OrderDocument, Sku, Warehouse
-from inventory.order_forms import CartonGroupFormSet, OrderForm
-from inventory.order_tables import OrderFilter, OrderTable
+from inventory.inbound import services, workflow
+from inventory.inbound.forms import CartonGroupFormSet, OrderForm
+from inventory.inbound.tables import OrderFilter, OrderTable
+from inventory.models import InboundOrder, OrderAttachment, OrderDocument, Sku
+from portal.models import Warehouse
 from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
