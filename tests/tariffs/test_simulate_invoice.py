@@ -258,8 +258,9 @@ def test_a_card_that_neither_prices_nor_lists_a_kind_exits_1_naming_it(tmp_path)
         outbound,
     )
     assert proc.returncode == 1 and proc.stdout == ""
-    assert (
-        "the rate card has no rule for the outbound ledger and does not list it as not billed" in proc.stderr
+    assert proc.stderr == (
+        "CommandError: the rate card has no rule for the stock ledger and does not list it as not billed "
+        "(30 rows given)\n"
     )
 
 
