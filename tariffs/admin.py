@@ -17,7 +17,7 @@ from tariffs.models import Contract, FeeRule, RateCard, RateCardVersion
 class VersionInline(admin.TabularInline):
     model = RateCardVersion
     extra = 0
-    fields = ["version_link", "valid_from", "valid_to", "frozen_at", "rule_count"]
+    fields = ["version_link", "valid_from", "valid_to", "not_billed_kinds", "frozen_at", "rule_count"]
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -119,19 +119,39 @@ class RateCardVersionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj and obj.is_frozen:
-            return ["rate_card", "version", "valid_from", "valid_to", *self.readonly_fields]
+            return [
+                "rate_card",
+                "version",
+                "valid_from",
+                "valid_to",
+                "not_billed_kinds",
+                *self.readonly_fields,
+            ]
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
+        """Through the service: month rules and no overlap under the card's lock; frozen stays frozen."""
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        try:
+            services.save_version(version=obj)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        if form.instance.pk is not None:  # not when the service refused a new version
+            super().save_related(request, form, formsets, change)
 
     @admin.action(description=_("Duplicate as new version"), permissions=["add"])
     def duplicate_as_new_version(self, request, queryset):
-        created = [
-            services.duplicate_version(version=version, created_by=request.user) for version in queryset
-        ]
+        created = []
+        for version in queryset:
+            try:
+                created.append(services.duplicate_version(version=version, created_by=request.user))
+            except ValidationError as exc:
+                self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
+        if not created:
+            return None
         if len(created) == 1:
             self.message_user(
                 request, _("Created %(version)s: edit its rules.") % {"version": created[0]}, messages.SUCCESS
@@ -178,8 +198,24 @@ class FeeRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
-    list_display = ["seller", "service_line", "rate_card", "customer_class", "starts_on", "ends_on"]
+    list_display = [
+        "id",
+        "seller",
+        "service_line",
+        "rate_card",
+        "customer_class",
+        "starts_on",
+        "ends_on",
+        "payment_terms_days",
+    ]
     list_filter = ["customer_class", "rate_card", "service_line__warehouse"]
     search_fields = ["seller__code", "seller__name", "rate_card__code"]
     autocomplete_fields = ["seller"]
     list_select_related = ["seller", "service_line__warehouse", "rate_card"]
+
+    def save_model(self, request, obj, form, change):
+        """Through the contract service: month rules and one contract at a time, under a row lock."""
+        try:
+            services.save_contract(contract=obj)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)

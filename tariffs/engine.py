@@ -60,6 +60,7 @@ class Computation:
     customer_class: str
     lines: tuple[ChargeLine, ...]
     totals: InvoiceTotals
+    not_billed: tuple[str, ...] = ()  # ledger kinds present that the card deliberately does not bill
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of SPEC §12 (amounts as strings in the currency's minor unit)."""
@@ -84,6 +85,7 @@ class Computation:
             "subtotal": money(self.totals.subtotal),
             "service_tax": money(self.totals.service_tax),
             "total": money(self.totals.total),
+            "not_billed": list(self.not_billed),
         }
 
 
@@ -98,9 +100,17 @@ def compute_invoice(
     currency: str,
     customer_class: str = "regular",
     service_tax_rate: Decimal = ZERO,
+    not_billed_kinds: Iterable[str] = (),
 ) -> Computation:
-    """Bill every ledger row through the rules that accept it; minimum-charge rules run last (SPEC §7.10)."""
+    """Bill every ledger row through the rules that accept it; minimum-charge rules run last (SPEC §7.10).
+
+    Rows of a kind in ``not_billed_kinds`` (one the card deliberately does not bill and has no rule for)
+    are reported in ``Computation.not_billed``; rows of a kind neither priced nor listed are an error
+    (SPEC §9).
+    """
     rules = list(rules)
+    not_billed_kinds = set(not_billed_kinds)
+    not_billed: list[str] = []
     unknown = set(facts.ledgers) - set(LEDGERS)
     if unknown:
         raise RuleError(f"unknown ledger kind(s): {', '.join(sorted(unknown))}")
@@ -111,9 +121,13 @@ def compute_invoice(
         if not rows:
             continue
         takers = [(rule, kind, params) for rule, kind, params in typed if kind.ledger == ledger]
+        if not takers and ledger in not_billed_kinds:
+            not_billed.append(ledger)
+            continue
         if not takers:
             raise UnbilledRowsError(
-                f"the rate card has no rule for the {ledger} ledger ({len(rows)} rows given)"
+                f"the rate card has no rule for the {ledger} ledger and does not list it as not billed "
+                f"({len(rows)} rows given)"
             )
         billed = bytearray(len(rows))  # 1 where a rule took the row; every row must be taken
         all_billed = False
@@ -159,6 +173,7 @@ def compute_invoice(
         customer_class=customer_class,
         lines=tuple(lines),
         totals=totals,
+        not_billed=tuple(not_billed),
     )
 
 

@@ -38,6 +38,7 @@ class PresetCard:
     version: int = 1
     valid_from: date | None = None
     valid_to: date | None = None
+    not_billed_kinds: tuple[str, ...] = ()  # ledger kinds the card deliberately does not bill (spec 9)
     is_sample: bool = False
     notes: str = ""
     names: dict[str, str] = field(default_factory=dict)
@@ -155,6 +156,7 @@ TMALL_IMPORT = PresetCard(
         _delivery("delivery_fee", "13", "Delivery fee: first 1 kg 13, each further kg 13 (spec 7.1)"),
         CROSS_BORDER_TAX,
     ),
+    not_billed_kinds=("stock",),  # it bills no storage (spec 9)
 )
 
 CAINIAO_OVERSEAS = PresetCard(

@@ -57,6 +57,11 @@ def load_presets(apps, schema_editor=None) -> None:
             valid_from=preset.valid_from or DEFAULT_VALID_FROM,
             valid_to=preset.valid_to,
             notes="Preset of SPEC §8",
+            **(
+                {"not_billed_kinds": list(preset.not_billed_kinds)}
+                if has_not_billed_kinds(RateCardVersion)
+                else {}
+            ),
         )
         FeeRule.objects.bulk_create(
             FeeRule(
@@ -70,3 +75,25 @@ def load_presets(apps, schema_editor=None) -> None:
             )
             for position, rule in enumerate(preset.rules)
         )
+
+
+def has_not_billed_kinds(version_model) -> bool:
+    """Migration 0002 runs with the model before ``not_billed_kinds`` existed (0003 adds and sets it)."""
+    return any(f.name == "not_billed_kinds" for f in version_model._meta.get_fields())
+
+
+def set_not_billed_kinds(apps, schema_editor=None) -> None:
+    """Give the preset versions their list of ledger kinds not billed (``tmall-import``: stock)."""
+    RateCardVersion = apps.get_model("tariffs", "RateCardVersion")
+    for preset in PRESET_CARDS:
+        if preset.not_billed_kinds:
+            versions = RateCardVersion.objects.filter(
+                rate_card__code=preset.code,
+                rate_card__currency=preset.currency,
+                version=preset.version,
+                frozen_at__isnull=True,
+            )
+            for version in versions:
+                if not version.not_billed_kinds:
+                    version.not_billed_kinds = list(preset.not_billed_kinds)
+                    version.save(update_fields=["not_billed_kinds"])

@@ -1,14 +1,41 @@
-"""Reads of rate cards: lookups by code, the version in force, its rules as engine specs."""
+"""Reads of rate cards and contracts: lookups by code, the version in force, the contract and version
+that price a seller's month on a service line, rules as engine specs (SPEC §3, §9)."""
 
-from django.db.models import QuerySet
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 
 from tariffs.engine import RuleSpec
-from tariffs.models import RateCard, RateCardVersion
+from tariffs.models import Contract, RateCard, RateCardVersion
 from tariffs.rules import Period
 
 
 class RateCardNotFound(LookupError):
     pass
+
+
+class NoContractInForce(LookupError):
+    """The seller has no contract on that service line (or warehouse) in that month."""
+
+
+class NoVersionInForce(RateCardNotFound):
+    """The contract's rate card has no version in force in that month."""
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What prices a seller's month on a service line: exactly one contract and one version."""
+
+    contract: Contract
+    version: RateCardVersion
+    customer_class: str
+    currency: str
+
+    @property
+    def rate_card(self) -> RateCard:
+        return self.contract.rate_card
 
 
 def rate_card_by_code(code: str, currency: str | None = None, queryset: QuerySet | None = None) -> RateCard:
@@ -27,10 +54,43 @@ def rate_card_by_code(code: str, currency: str | None = None, queryset: QuerySet
 
 
 def version_in_force(card: RateCard, period: Period) -> RateCardVersion:
+    """The version of ``card`` in force in ``period`` (versions start on a 1st and never overlap)."""
     version = card.version_for(period.first_day, period.last_day)
     if version is None:
-        raise RateCardNotFound(f"rate card {card} has no version in force in {period}")
+        raise NoVersionInForce(f"rate card {card} has no version in force in {period}")
     return version
+
+
+def contracts_in_force(period: Period) -> Q:
+    """Contracts running in the month (they start on a 1st and end on a month's last day)."""
+    return Q(starts_on__lte=period.first_day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=period.last_day))
+
+
+def pricing_for(*, seller, period: Period, service_line=None, warehouse=None) -> Pricing:
+    """The contract and rate card version that price ``seller``'s ``period`` on ``service_line``.
+
+    With ``warehouse`` instead, the seller's contract in force on that warehouse's lines (the first line
+    by code when it has several). Raises ``NoContractInForce`` or ``NoVersionInForce`` with a clear text.
+    """
+    if (service_line is None) == (warehouse is None):
+        raise TypeError("give exactly one of service_line and warehouse")
+    contracts = Contract.objects.filter(contracts_in_force(period), seller=seller).select_related(
+        "rate_card", "service_line__warehouse"
+    )
+    if service_line is not None:
+        contracts, place = contracts.filter(service_line=service_line), service_line
+    else:
+        contracts, place = contracts.filter(service_line__warehouse=warehouse), warehouse
+    contract = contracts.order_by("service_line__code", "starts_on").first()
+    if contract is None:
+        raise NoContractInForce(f"{seller.code} has no contract on {place} in {period}")
+    version = version_in_force(contract.rate_card, period)
+    return Pricing(
+        contract=contract,
+        version=version,
+        customer_class=contract.customer_class,
+        currency=contract.rate_card.currency,
+    )
 
 
 def rule_specs(version: RateCardVersion) -> list[RuleSpec]:

@@ -11,7 +11,7 @@ from tariffs.forms import QuoteForm
 from tariffs.models import Contract, RateCard
 from tariffs.quote import CardTerms, ParcelInput, StorageInput, fee_curve, quote_parcel, quote_storage
 from tariffs.rules import Period, RuleError
-from tariffs.selectors import RateCardNotFound, rule_specs, version_in_force
+from tariffs.selectors import NoContractInForce, RateCardNotFound, pricing_for, rule_specs
 
 
 class QuoteView(SellerViewMixin, FormView):
@@ -19,7 +19,14 @@ class QuoteView(SellerViewMixin, FormView):
     form_class = QuoteForm
 
     def contracts(self):
-        return scope(Contract.objects.select_related("rate_card", "service_line__warehouse"), self.seller)
+        """The seller's newest contract of each service line (the month picks the one in force)."""
+        contracts = scope(
+            Contract.objects.select_related("rate_card", "service_line__warehouse"), self.seller
+        ).order_by("service_line_id", "-starts_on")
+        newest = {}
+        for contract in contracts:
+            newest.setdefault(contract.service_line_id, contract)
+        return list(newest.values())
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -41,17 +48,19 @@ class QuoteView(SellerViewMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        contract = data["contract"]
         period = Period.parse(data["period"])
         try:
-            version = version_in_force(contract.rate_card, period)
-        except RateCardNotFound as exc:
+            pricing = pricing_for(
+                seller=self.seller, service_line=data["contract"].service_line, period=period
+            )
+        except (NoContractInForce, RateCardNotFound) as exc:
             form.add_error("period", str(exc))
             return self.form_invalid(form)
+        contract, version = pricing.contract, pricing.version
         terms = CardTerms(
             rules=tuple(rule_specs(version)),
-            currency=contract.rate_card.currency,
-            customer_class=contract.customer_class,
+            currency=pricing.currency,
+            customer_class=pricing.customer_class,
             service_tax_rate=contract.rate_card.service_tax_rate,
         )
         curve = []

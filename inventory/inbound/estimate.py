@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from inventory.models import InboundOrder
 from tariffs.engine import MonthFacts, compute_invoice
-from tariffs.models import Contract
 from tariffs.quote import CardTerms, StorageInput, quote_storage
 from tariffs.rules import CustomsDeclaration, Period, RuleError, ServiceUse, chargeable_weight
-from tariffs.selectors import RateCardNotFound, rule_specs, version_in_force
+from tariffs.selectors import NoContractInForce, RateCardNotFound, pricing_for, rule_specs
 
 # Import taxes assumed when the card bills customs tax and the order is DDP (rates as decimals).
 ASSUMED_IMPORT_TAX = {
@@ -59,21 +58,17 @@ def estimate_order(order: InboundOrder, *, today=None) -> dict:
         "fees": [],
         "notes": [],
     }
-    contract = (
-        Contract.objects.filter(seller=order.seller, service_line__warehouse=order.warehouse)
-        .select_related("rate_card")
-        .first()
-    )
-    if contract is None:
-        result["notes"].append("No contract with this warehouse yet: fees cannot be estimated.")
-        return result
-    card = contract.rate_card
     period = Period(today.year, today.month)
     try:
-        version = version_in_force(card, period)
+        pricing = pricing_for(seller=order.seller, warehouse=order.warehouse, period=period)
+    except NoContractInForce:
+        result["notes"].append(f"No contract with this warehouse in {period}: fees cannot be estimated.")
+        return result
     except RateCardNotFound as exc:
         result["notes"].append(str(exc))
         return result
+    contract, version = pricing.contract, pricing.version
+    card = contract.rate_card
     terms = CardTerms(
         rules=tuple(rule_specs(version)),
         currency=card.currency,

@@ -1,6 +1,7 @@
 """Demo data for `make run`: sellers, their logins, and ops staff. Idempotent."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -112,6 +113,7 @@ CONTRACTS = {
         ("VN-CN-PX", "general", "vn-general", "VND", "regular"),
     ],
 }
+DEMO_CONTRACT_START = date(2016, 1, 1)  # a first of a month, open-ended: covers the golden 2016 ledgers
 # Ledger aliases: (warehouse, seller code, the seller's store name in that warehouse's ledgers). The golden
 # Cainiao ledger (../shared/golden/cainiao_overseas_2016-06_*.csv) names its seller "123旗舰店".
 ALIASES = [("HK-XY-OVERSEAS", "youpin", "123旗舰店")]
@@ -162,10 +164,10 @@ def load_demo_data() -> list[DemoLogin]:
 def load_demo_warehouses() -> None:
     """Warehouses, service lines, the demo sellers' contracts under the preset rate cards, and the store
     names the warehouses' ledgers use for them (aliases, SPEC §6)."""
-    from datetime import date
 
     from portal.models import Operator, SellerAlias, ServiceLine, Warehouse
     from tariffs.models import Contract, RateCard
+    from tariffs.services import change_contract, create_contract
 
     for code, name, country, operator, currency, tz, lines in WAREHOUSES:
         warehouse, _ = Warehouse.objects.update_or_create(
@@ -185,15 +187,19 @@ def load_demo_warehouses() -> None:
     for seller_code, contracts in CONTRACTS.items():
         seller = Seller.objects.get(code=seller_code)
         for warehouse, line, card, currency, customer_class in contracts:
-            Contract.objects.update_or_create(
-                seller=seller,
-                service_line=ServiceLine.objects.get(warehouse__code=warehouse, code=line),
-                defaults={
-                    "rate_card": RateCard.objects.get(code=card, currency=currency),
-                    "customer_class": customer_class,
-                    "starts_on": date(2016, 1, 1),
-                },
-            )
+            service_line = ServiceLine.objects.get(warehouse__code=warehouse, code=line)
+            terms = {
+                "rate_card": RateCard.objects.get(code=card, currency=currency),
+                "customer_class": customer_class,
+            }
+            # One contract at a time, from the first of a month (SPEC §3): through the contract service.
+            current = Contract.objects.filter(seller=seller, service_line=service_line).order_by("-starts_on")
+            if current.exists():
+                change_contract(contract=current.first(), **terms)
+            else:
+                create_contract(
+                    seller=seller, service_line=service_line, starts_on=DEMO_CONTRACT_START, **terms
+                )
     for warehouse_code, seller_code, alias in ALIASES:
         warehouse = Warehouse.objects.get(code=warehouse_code)
         if not SellerAlias.objects.filter(warehouse=warehouse, alias__iexact=alias).exists():

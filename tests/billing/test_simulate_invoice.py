@@ -199,8 +199,82 @@ def test_rows_no_rule_bills_are_refused(tmp_path):
         "date,warehouse,seller,line,packages,weight_kg",
         "2016-06-03,VNW,shop,general,1,10",
     )
-    with pytest.raises(CommandError, match="no rule for the inbound ledger"):
+    with pytest.raises(CommandError) as raised:
         simulate("--rate-card", "cainiao-overseas", "--period", "2016-06", "--inbound", inbound)
+    assert str(raised.value) == (
+        "the rate card has no rule for the inbound ledger and does not list it as not billed (1 rows given)"
+    )
+
+
+def run_command(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url_for_workers()}
+    return subprocess.run(
+        [sys.executable, "manage.py", "simulate_invoice", *args, "--format", "json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+OUTBOUND_2016_06 = (
+    "order_no,ship_date,warehouse,seller,weight_kg,sku_kinds",
+    "LP1,2016-06-15,WH1,123旗舰店,3.5,1",
+)
+
+
+@pytest.mark.django_db
+def test_tmall_import_reports_stock_rows_as_not_billed_and_exits_0(tmp_path):
+    """SPEC §9: tmall-import bills no storage and lists stock as a kind it does not bill."""
+    outbound = write(tmp_path / "outbound.csv", *OUTBOUND_2016_06)
+    stock = str(GOLDEN / "cainiao_overseas_2016-06_utf8.csv")
+    proc = run_command(
+        "--rate-card", "tmall-import", "--period", "2016-06", "--stock", stock, "--outbound", outbound
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["not_billed"] == ["stock"]
+    assert [(line["code"], line["amount"]) for line in result["lines"]] == [("delivery_fee", "52.00")]
+    assert result["sections"]["storage"] == "0.00" and result["total"] == "52.00"
+    alone = simulate("--rate-card", "tmall-import", "--period", "2016-06", "--stock", stock)
+    assert (alone["lines"], alone["not_billed"], alone["total"]) == ([], ["stock"], "0.00")
+
+
+@pytest.mark.django_db
+def test_a_card_that_neither_prices_nor_lists_a_kind_exits_1_naming_it(tmp_path):
+    outbound = write(tmp_path / "outbound.csv", *OUTBOUND_2016_06)
+    stock = str(GOLDEN / "cainiao_overseas_2016-06_utf8.csv")
+    proc = run_command(
+        "--rate-card",
+        "vn-lot",
+        "--currency",
+        "VND",
+        "--period",
+        "2016-06",
+        "--stock",
+        stock,
+        "--outbound",
+        outbound,
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == (
+        "CommandError: the rate card has no rule for the stock ledger and does not list it as not billed "
+        "(30 rows given)\n"
+    )
+
+
+@pytest.mark.django_db
+def test_a_priced_card_reports_nothing_as_not_billed():
+    result = simulate(
+        "--rate-card",
+        "cainiao-overseas",
+        "--period",
+        "2016-06",
+        "--stock",
+        str(GOLDEN / "cainiao_overseas_2016-06_utf8.csv"),
+    )
+    assert result["not_billed"] == []
 
 
 @pytest.mark.django_db

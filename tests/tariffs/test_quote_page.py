@@ -101,3 +101,33 @@ def test_rate_card_page_lists_the_rules_with_their_parameters(owner_client, cont
     rules = {rule.charge_code: params for rule, params in response.context["rules"]}
     assert rules["service_fee"]["first_price"] == "13" and rules["service_fee"]["sku_free"] == 4
     assert "storage_daily_volume" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_month_picks_the_contract_in_force_on_the_line(owner_client, owner):
+    """Two successive contracts on one line: one entry to choose, and the month decides the card."""
+    from datetime import date
+
+    from tariffs.services import change_contract, create_contract
+
+    old = ContractFactory(seller=owner.seller, rate_card=preset_card("cainiao-bonded"))
+    change_contract(contract=old, ends_on=date(2026, 6, 30))
+    new = create_contract(
+        seller=owner.seller,
+        service_line=old.service_line,
+        rate_card=preset_card("tmall-import"),
+        starts_on=date(2026, 7, 1),
+    )
+    page = owner_client.get(reverse("tariffs:quote"))
+    assert [value for value, _label in page.context["form"].fields["contract"].choices] == [str(new.pk)]
+
+    def quoted(month):
+        response = owner_client.get(reverse("tariffs:quote"), {"contract": new.pk, **PARCEL, "period": month})
+        if "computation" not in response.context:
+            return response.context["form"].errors["period"]
+        lines = response.context["computation"].lines
+        return response.context["contract"], [str(line.amount) for line in lines]
+
+    assert quoted("2026-05") == (old, ["22.00"])
+    assert quoted("2026-10") == (new, ["52.00"])
+    assert quoted("2015-12") == [f"{owner.seller.code} has no contract on {old.service_line} in 2015-12"]

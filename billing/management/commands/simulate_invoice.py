@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 currency=card.currency,
                 customer_class=options["customer_class"],
                 service_tax_rate=card.service_tax_rate,
+                not_billed_kinds=version.not_billed_kinds,
             )
         except RuleError as exc:
             raise CommandError(str(exc)) from exc
