@@ -8,13 +8,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from inventory.inbound import services, workflow
 from inventory.ledgers import imports as ledger_import
 from inventory.models import (
     Certificate,
+    ClosedPeriod,
     CustomsTaxRow,
     DestinationRule,
     ExportJob,
@@ -22,6 +23,7 @@ from inventory.models import (
     InboundOrder,
     InboundWeightRow,
     LedgerFile,
+    LedgerReplacement,
     OrderAttachment,
     OrderDocument,
     OrderEvent,
@@ -376,9 +378,27 @@ class LedgerUploadForm(forms.ModelForm):
         fields = ["kind", "warehouse", "source", "seller"]
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept with the upload for audit and shown on the seller's upload page."),
+    )
+
+
+def _file_link(ledger_file: LedgerFile):
+    url = reverse("admin:inventory_ledgerfile_change", args=[ledger_file.pk])
+    return format_html('<a href="{}">#{} {}</a>', url, ledger_file.pk, ledger_file.original_name)
+
+
+def _who(user) -> str:
+    return user.email if user is not None else str(_("the system"))
+
+
 @admin.register(LedgerFile)
 class LedgerFileAdmin(admin.ModelAdmin):
     list_display = [
+        "id",
         "original_name",
         "kind",
         "source",
@@ -391,11 +411,18 @@ class LedgerFileAdmin(admin.ModelAdmin):
         "period_start",
         "period_end",
         "uploaded_at",
+        "withdrawn_at",
     ]
+    list_display_links = ["id", "original_name"]
     list_filter = ["status", "kind", "source", "warehouse", "seller"]
     search_fields = ["original_name", "sha256", "seller__code", "warehouse__code"]
     list_select_related = ["seller", "warehouse"]
+    actions = ["withdraw_uploads"]
     readonly_fields = [
+        "history",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawal_reason",
         "original_name",
         "size",
         "sha256",
@@ -418,6 +445,81 @@ class LedgerFileAdmin(admin.ModelAdmin):
         "error_file",
     ]
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "warehouse", "source", "seller", "upload"]
+        return ["kind", "warehouse", "source", "seller", *self.readonly_fields]
+
+    @admin.display(description=_("History"))
+    def history(self, obj: LedgerFile):
+        """What this upload replaced, what replaced it, and its withdrawal (SPEC §6: kept for audit)."""
+        lines = []
+        for record in LedgerReplacement.objects.filter(new_file=obj).select_related("old_file"):
+            lines.append(
+                (
+                    _("Replaces %(rows)s rows of") % {"rows": record.rows},
+                    _file_link(record.old_file),
+                    _("on %(when)s") % {"when": record.replaced_at.strftime("%Y-%m-%d %H:%M")},
+                )
+            )
+        for record in LedgerReplacement.objects.filter(old_file=obj).select_related("new_file__uploaded_by"):
+            lines.append(
+                (
+                    _("%(rows)s rows replaced by") % {"rows": record.rows},
+                    _file_link(record.new_file),
+                    _("on %(when)s by %(who)s")
+                    % {
+                        "when": record.replaced_at.strftime("%Y-%m-%d %H:%M"),
+                        "who": _who(record.new_file.uploaded_by),
+                    },
+                )
+            )
+        if obj.status == LedgerFile.Status.WITHDRAWN:
+            lines.append(
+                (
+                    _("Withdrawn"),
+                    obj.withdrawal_reason,
+                    _("on %(when)s by %(who)s")
+                    % {"when": obj.withdrawn_at.strftime("%Y-%m-%d %H:%M"), "who": _who(obj.withdrawn_by)},
+                )
+            )
+        if not lines:
+            return "—"
+        return format_html_join("", "<div>{} {} {}</div>", lines)
+
+    def has_withdraw_permission(self, request) -> bool:
+        return request.user.has_perm("inventory.withdraw_ledgerfile")
+
+    @admin.action(description=_("Withdraw selected uploads (kept for audit)"), permissions=["withdraw"])
+    def withdraw_uploads(self, request, queryset):
+        """Ask for the reason, then withdraw each selected upload through the service (SPEC §6)."""
+        form = WithdrawForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for ledger_file in queryset.order_by("pk"):
+                try:
+                    result = ledger_import.withdraw_ledger_file(
+                        ledger_file, by=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except ledger_import.WithdrawalRefused as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("Upload #%(id)s withdrawn: %(out)s rows out of force, %(back)s older rows back.")
+                        % {"id": ledger_file.pk, "out": result.rows_withdrawn, "back": result.rows_restored},
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Withdraw ledger uploads"),
+            "files": queryset.select_related("seller", "warehouse").order_by("pk"),
+            "form": form,
+            "action": "withdraw_uploads",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/inventory/ledgerfile/withdraw.html", context)
+
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = LedgerUploadForm
@@ -431,6 +533,9 @@ class LedgerFileAdmin(admin.ModelAdmin):
         if obj is None:
             return [(None, {"fields": ["kind", "warehouse", "source", "seller", "upload"]})]
         return super().get_fieldsets(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an upload is kept as it came; withdrawing is the one change (an action)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -458,6 +563,25 @@ class LedgerFileAdmin(admin.ModelAdmin):
         if obj.pk is None:
             return redirect("admin:inventory_ledgerfile_changelist")
         return redirect("admin:inventory_ledgerfile_change", obj.pk)
+
+
+@admin.register(ClosedPeriod)
+class ClosedPeriodAdmin(admin.ModelAdmin):
+    """Months whose invoice is issued (SPEC §6): written by billing (``close_ledger_period``), read here."""
+
+    list_display = ["seller", "warehouse", "service_line", "month", "closed_at", "closed_by", "reference"]
+    list_filter = ["warehouse", "seller", ("month", admin.DateFieldListFilter)]
+    search_fields = ["seller__code", "reference"]
+    list_select_related = ["seller", "warehouse", "service_line", "closed_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def row_admin(model, date_field: str, search: tuple[str, ...]):

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Country, Currency
-from portal.models import Warehouse
+from portal.models import ServiceLine, Warehouse
 
 
 def destination_of(country: str) -> str:
@@ -542,6 +542,7 @@ class LedgerFile(models.Model):
         STORING = "storing", _("Storing rows")
         STORED = "stored", _("Stored")
         FAILED = "failed", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     seller = models.ForeignKey(
         "portal.Seller",
@@ -563,9 +564,9 @@ class LedgerFile(models.Model):
     sha256 = models.CharField(max_length=64)
     dedupe_key = models.CharField(
         max_length=160,
-        unique=True,
         editable=False,
-        help_text="seller:warehouse:kind:source:sha256 — the same file is stored once",
+        help_text="seller:warehouse:kind:source:sha256 — the same file is stored once (a refused or "
+        "withdrawn one may be uploaded again)",
     )
     error_file = models.FileField(_("error report"), upload_to="ledger-errors/%Y/%m/", blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -590,23 +591,141 @@ class LedgerFile(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    replaces = models.ManyToManyField(
+        "self",
+        through="LedgerReplacement",
+        symmetrical=False,
+        related_name="replaced_by",
+        blank=True,
+        verbose_name=_("replaces"),
+    )
+
+    # A refused or withdrawn upload releases its content: the same file may be uploaded again (SPEC §6).
+    RELEASED = (Status.FAILED, Status.WITHDRAWN)
 
     class Meta:
         verbose_name = _("ledger file")
         verbose_name_plural = _("ledger files")
-        ordering = ["-uploaded_at"]  # the same content once: see dedupe_key (its seller part may be empty)
+        ordering = ["-uploaded_at"]
+        permissions = [("withdraw_ledgerfile", "Can withdraw a stored ledger upload")]
+        constraints = [
+            # The same content once among the uploads that are not refused or withdrawn (its seller part
+            # may be empty, so the key is one column): a refused file can be tried again.
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=~models.Q(status__in=["failed", "withdrawn"]),
+                name="ledger_file_content_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_kind_display()})"
 
     @property
     def progress_percent(self) -> int:
-        if self.status == self.Status.STORED:
+        if self.status in (self.Status.STORED, self.Status.WITHDRAWN):
             return 100
         if not self.row_count:
             return 0
         done = self.rows_checked + self.rows_stored
         return min(99, int(100 * done / (2 * self.row_count)))
+
+
+class LedgerReplacement(models.Model):
+    """A newer upload took rows of an older one out of force (same seller, warehouse, kind, source and days);
+    both files stay for audit (SPEC §6)."""
+
+    new_file = models.ForeignKey(
+        LedgerFile, on_delete=models.CASCADE, related_name="replacement_records", verbose_name=_("upload")
+    )
+    old_file = models.ForeignKey(
+        LedgerFile,
+        on_delete=models.CASCADE,
+        related_name="replaced_records",
+        verbose_name=_("replaced upload"),
+    )
+    rows = models.PositiveIntegerField(_("rows replaced"))
+    replaced_at = models.DateTimeField(_("replaced"))
+
+    class Meta:
+        verbose_name = _("ledger replacement")
+        verbose_name_plural = _("ledger replacements")
+        ordering = ["-replaced_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["new_file", "old_file"], name="ledger_replacement_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.new_file_id} replaces #{self.old_file_id} ({self.rows} rows)"
+
+
+class ClosedPeriod(models.Model):
+    """A month of a seller at a warehouse whose invoice is issued (SPEC §6 "Closed periods"): no
+    warehouse-source row dated in it can be added, replaced or withdrawn. Billing writes it through
+    ``close_ledger_period`` when it issues the invoice.
+
+    Ledger rows carry no service line yet, so a closed month holds every warehouse-source row of the seller
+    at the warehouse; ``service_line`` records which invoice closed it (and will narrow the check once rows
+    have one)."""
+
+    seller = models.ForeignKey(
+        "portal.Seller", on_delete=models.PROTECT, related_name="closed_periods", verbose_name=_("seller")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="closed_periods", verbose_name=_("warehouse")
+    )
+    service_line = models.ForeignKey(
+        ServiceLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="closed_periods",
+        verbose_name=_("service line"),
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    closed_at = models.DateTimeField(_("closed"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    reference = models.CharField(
+        _("reference"), max_length=200, blank=True, help_text=_("E.g. the invoice number.")
+    )
+
+    class Meta:
+        verbose_name = _("closed ledger period")
+        verbose_name_plural = _("closed ledger periods")
+        ordering = ["-month", "seller"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "warehouse", "service_line", "month"],
+                condition=models.Q(service_line__isnull=False),
+                name="closed_period_once_per_line",
+            ),
+            models.UniqueConstraint(
+                fields=["seller", "warehouse", "month"],
+                condition=models.Q(service_line__isnull=True),
+                name="closed_period_once_per_warehouse",
+            ),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="closed_period_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller} @ {self.warehouse.code} {self.month:%Y-%m}"
 
 
 class LedgerRowBase(models.Model):
@@ -630,12 +749,28 @@ class LedgerRowBase(models.Model):
     source = models.CharField(max_length=10, choices=LedgerFile.Source.choices)
     row_number = models.PositiveIntegerField()
     is_current = models.BooleanField(default=True)
+    # The newest upload whose days cover this row (it took the row out of force); cleared when this row's
+    # own upload is withdrawn. Withdrawing that upload puts the row back in force (SPEC §6).
+    replaced_by = models.ForeignKey(
+        LedgerFile,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
 
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return f"{self.ledger_file_id}:{self.row_number}"
+
+
+def replaced_rows_index(name: str) -> models.Index:
+    """The rows an upload replaced, found when it is withdrawn; partial, so that loading new rows (all
+    with no ``replaced_by``) does not write to it."""
+    return models.Index(fields=["replaced_by"], name=name, condition=models.Q(replaced_by__isnull=False))
 
 
 class StockLedgerRow(LedgerRowBase):
@@ -653,7 +788,10 @@ class StockLedgerRow(LedgerRowBase):
     stock_qty = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "warehouse", "business_date"], name="stock_row_by_day")]
+        indexes = [
+            models.Index(fields=["seller", "warehouse", "business_date"], name="stock_row_by_day"),
+            replaced_rows_index("stock_row_replaced"),
+        ]
 
 
 class OutboundParcelRow(LedgerRowBase):
@@ -669,7 +807,10 @@ class OutboundParcelRow(LedgerRowBase):
     height_mm = models.DecimalField(max_digits=12, decimal_places=3, null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "warehouse", "ship_date"], name="parcel_row_by_day")]
+        indexes = [
+            models.Index(fields=["seller", "warehouse", "ship_date"], name="parcel_row_by_day"),
+            replaced_rows_index("parcel_row_replaced"),
+        ]
 
 
 class VasRow(LedgerRowBase):
@@ -680,7 +821,10 @@ class VasRow(LedgerRowBase):
     reference = models.CharField(max_length=120, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="vas_row_by_day")]
+        indexes = [
+            models.Index(fields=["seller", "warehouse", "date"], name="vas_row_by_day"),
+            replaced_rows_index("vas_row_replaced"),
+        ]
 
 
 class CustomsTaxRow(LedgerRowBase):
@@ -692,7 +836,10 @@ class CustomsTaxRow(LedgerRowBase):
     vat_rate = models.DecimalField(max_digits=7, decimal_places=5)
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="tax_row_by_day")]
+        indexes = [
+            models.Index(fields=["seller", "warehouse", "date"], name="tax_row_by_day"),
+            replaced_rows_index("tax_row_replaced"),
+        ]
 
 
 class InboundWeightRow(LedgerRowBase):
@@ -703,7 +850,10 @@ class InboundWeightRow(LedgerRowBase):
     reference = models.CharField(max_length=120, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="inbound_row_by_day")]
+        indexes = [
+            models.Index(fields=["seller", "warehouse", "date"], name="inbound_row_by_day"),
+            replaced_rows_index("inbound_row_replaced"),
+        ]
 
 
 class ReceivingServiceRow(LedgerRowBase):
@@ -717,7 +867,10 @@ class ReceivingServiceRow(LedgerRowBase):
     reference = models.CharField(max_length=120, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "warehouse", "date"], name="receiving_row_by_day")]
+        indexes = [
+            models.Index(fields=["seller", "warehouse", "date"], name="receiving_row_by_day"),
+            replaced_rows_index("receiving_row_replaced"),
+        ]
 
 
 LEDGER_ROW_MODELS = {

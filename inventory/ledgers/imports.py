@@ -1,5 +1,7 @@
-"""Ledger uploads (SPEC §6, issue 6): the same file is stored once; a file is stored all or nothing; a
-newer upload supersedes the rows of the same seller, warehouse, kind, source and days.
+"""Ledger uploads (SPEC §6, issues 6 and 11): the same file is stored once (a refused one may be tried
+again); a file is stored all or nothing; a newer upload supersedes the rows of the same seller, warehouse,
+kind, source and days, and records what it replaced; ops withdraw a wrong upload; a closed (invoiced)
+month takes no warehouse-source change.
 
 The file is streamed through ``inventory.ledgers`` (flat memory); each row's warehouse and seller are
 resolved, and its errors collected. On PostgreSQL the good rows stream into ``COPY`` inside a
@@ -17,20 +19,22 @@ import operator
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from celery import shared_task
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.ledgers import LedgerFileError, RowError, open_ledger
 from inventory.ledgers.schemas import StockVolumes
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile
+from inventory.models import LEDGER_ROW_MODELS, ClosedPeriod, LedgerFile, LedgerReplacement
 from inventory.upload_policy import QuotaExceeded, check_upload_quota
-from portal.models import Seller, SellerAlias, Warehouse
+from portal.models import Seller, SellerAlias, ServiceLine, Warehouse
 from portal.uploads import UploadLimits, bytes_text, upload_limits
 
 MAX_ATTEMPTS = 3
@@ -108,6 +112,10 @@ NULLABLE = {
 }
 TEXT_DEFAULTS = {"carrier", "destination", "reference"}  # NOT NULL text columns: blank instead of NULL
 COMMON = ["ledger_file_id", "warehouse_id", "source", "seller_id", "row_number", "is_current"]
+# PostgreSQL advisory lock (class, warehouse id) that orders a warehouse's ledger changes and the closing of
+# its months: uploads and withdrawals hold it shared while they check closed months and write; a close holds
+# it exclusive, so it waits for the ones in flight and the next ones see it.
+LEDGER_LOCK_CLASS = 0x1ED6E
 
 
 class UploadRefused(Exception):
@@ -118,6 +126,17 @@ class UploadRefused(Exception):
 class UploadResult:
     ledger_file: LedgerFile
     created: bool  # False: the same content was uploaded before and is not stored again
+
+
+class WithdrawalRefused(Exception):
+    """An upload that cannot be withdrawn (not stored, or rows in a closed month); the message says why."""
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    ledger_file: LedgerFile
+    rows_withdrawn: int  # its rows that were in force
+    rows_restored: int  # rows of older uploads back in force
 
 
 def ledger_limits(source: str) -> UploadLimits:
@@ -171,7 +190,7 @@ def create_upload(
         digest.update(chunk)
     sha256 = digest.hexdigest()
     key = dedupe_key(seller=seller, warehouse=warehouse, kind=kind, source=source, sha256=sha256)
-    existing = LedgerFile.objects.filter(dedupe_key=key).first()
+    existing = _holder_of(key)
     if existing is not None:
         return UploadResult(existing, created=False)
     with transaction.atomic():
@@ -192,16 +211,24 @@ def create_upload(
             with transaction.atomic():
                 ledger_file.save()
         except IntegrityError:
-            existing = LedgerFile.objects.filter(dedupe_key=key).first()
-            if existing is None:
-                raise
-            return UploadResult(existing, created=False)
+            existing = _holder_of(key)
+            if existing is None:  # refused in the meantime, which frees the content: try once more
+                ledger_file.pk = None
+                ledger_file.save()
+            else:
+                return UploadResult(existing, created=False)
         uploaded.seek(0)
         ledger_file.file.save(os.path.basename(name) or "ledger", File(uploaded), save=False)
         ledger_file.save(update_fields=["file"])
         if enqueue:
             transaction.on_commit(lambda: import_ledger_file_task.delay(ledger_file.pk))
     return UploadResult(ledger_file, created=True)
+
+
+def _holder_of(key: str) -> LedgerFile | None:
+    """The upload that holds this content: stored, or on its way. A refused or withdrawn one holds nothing,
+    so the same file can be uploaded again once what it named is fixed (SPEC §6)."""
+    return LedgerFile.objects.filter(dedupe_key=key).exclude(status__in=LedgerFile.RELEASED).first()
 
 
 class Resolver:
@@ -332,7 +359,11 @@ def import_ledger_file(ledger_file_id: int, *, now=None) -> LedgerFile:
     """Check every row, then store all of them or none (SPEC §6). Running it again does nothing more."""
     with transaction.atomic():
         ledger_file = LedgerFile.objects.select_for_update().get(pk=ledger_file_id)
-        if ledger_file.status in (LedgerFile.Status.STORED, LedgerFile.Status.FAILED):
+        if ledger_file.status in (
+            LedgerFile.Status.STORED,
+            LedgerFile.Status.FAILED,
+            LedgerFile.Status.WITHDRAWN,
+        ):
             return ledger_file
         ledger_file.attempts += 1
         if ledger_file.attempts > MAX_ATTEMPTS:
@@ -356,10 +387,86 @@ class Scan:
     periods: dict = field(default_factory=dict)  # seller -> [first day, last day]
     file_error: LedgerFileError | None = None
 
+    def add_errors(self, errors: list[RowError]) -> None:
+        """Errors found after the rows were read (a closed month between a seller's first and last day)."""
+        writer = csv.writer(self.errors_csv)
+        for error in errors:
+            self.error_count += 1
+            writer.writerow([error.row, error.column, error.reason])
+            if len(self.shown) < SHOWN_ERRORS:
+                self.shown.append({"row": error.row, "column": error.column, "reason": error.reason})
 
-def _scan(ledger_file: LedgerFile, resolver: Resolver, write_lines, progress) -> Scan:
+
+# --- closed periods (SPEC §6): the store's side of an issued invoice --------------------------------------
+
+
+def lock_ledgers(warehouse_id: int, *, exclusive: bool) -> None:
+    """Take the warehouse's ledger lock until the transaction ends (PostgreSQL; SQLite runs one writer at a
+    time). Call it inside ``transaction.atomic``, before reading ``ClosedPeriod``."""
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_ledgers() outside a transaction would be released at once")
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [LEDGER_LOCK_CLASS, warehouse_id])
+
+
+def closed_months(ledger_file: LedgerFile) -> dict[int, dict[date, ClosedPeriod]]:
+    """seller id -> {first day of a closed month: its ClosedPeriod} at the upload's warehouse; empty for a
+    seller-source upload (those stay open for disputes)."""
+    if ledger_file.source != LedgerFile.Source.WAREHOUSE:
+        return {}
+    closed: dict[int, dict[date, ClosedPeriod]] = {}
+    periods = ClosedPeriod.objects.filter(warehouse_id=ledger_file.warehouse_id)
+    if ledger_file.seller_id:
+        periods = periods.filter(seller_id=ledger_file.seller_id)
+    for period in periods.select_related("seller", "warehouse").order_by("month", "pk"):
+        closed.setdefault(period.seller_id, {}).setdefault(period.month, period)
+    return closed
+
+
+def closed_reason(period: ClosedPeriod) -> str:
+    reference = f" ({period.reference})" if period.reference else ""
+    return (
+        f"{period.month:%Y-%m} is closed for seller {period.seller.code} at {period.warehouse.code}: its "
+        f"invoice{reference} is issued; corrections are credit notes or a supplementary invoice"
+    )
+
+
+def _closed_in_range(ledger_file: LedgerFile, scan: Scan) -> list[RowError]:
+    """A closed month between a seller's first and last day in the upload: storing it would add or replace
+    rows there. Run under the lock, in the storing transaction: the check that counts."""
+    if ledger_file.source != LedgerFile.Source.WAREHOUSE or not scan.periods:
+        return []
+    column = DATE_FIELD.get(ledger_file.kind, "date")
+    errors = []
+    for seller_id, (first, last) in sorted(scan.periods.items()):
+        periods = ClosedPeriod.objects.filter(
+            warehouse_id=ledger_file.warehouse_id,
+            seller_id=seller_id,
+            month__gte=first.replace(day=1),
+            month__lte=last,
+        ).select_related("seller", "warehouse")
+        for period in periods.order_by("month", "pk"):
+            errors.append(
+                RowError(
+                    None,
+                    column,
+                    f"this upload's days for seller {period.seller.code} run from {first} to {last}: "
+                    + closed_reason(period),
+                )
+            )
+    return errors
+
+
+def _scan(
+    ledger_file: LedgerFile, resolver: Resolver, write_lines, progress, closed: dict | None = None
+) -> Scan:
     """Read every row: resolve it, collect its errors, and hand the COPY lines of good rows to ``write_lines``
-    (until the first bad row: after that only errors are collected, so that every one is reported)."""
+    (until the first bad row: after that only errors are collected, so that every one is reported).
+
+    ``closed`` (``closed_months``): a row dated in a closed month of its seller is a row error."""
     kind = ledger_file.kind
     date_field = DATE_FIELD.get(kind, "date")
     scan = Scan()
@@ -382,6 +489,11 @@ def _scan(ledger_file: LedgerFile, resolver: Resolver, write_lines, progress) ->
                     row_errors = result
                 else:
                     seller_id, row_errors = resolver.check(result)
+                    if closed and not row_errors and seller_id in closed:
+                        day = getattr(result, date_field)
+                        period = closed[seller_id].get(day.replace(day=1))
+                        if period is not None:
+                            row_errors = [RowError(result.row_number, date_field, closed_reason(period))]
                     if not row_errors and not error_count:
                         day = getattr(result, date_field)
                         span = periods.setdefault(seller_id, [day, day])
@@ -446,10 +558,19 @@ def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
         sql = f"COPY {model._meta.db_table} ({', '.join(column_of[c] for c in columns)}) FROM STDIN"
         try:
             with transaction.atomic():
+                # Closed months are read under the lock a close takes exclusively, in the transaction that
+                # stores the rows: a close either committed before (and is seen) or waits for this one.
+                lock_ledgers(ledger_file.warehouse_id, exclusive=False)
+                closed = closed_months(ledger_file)
                 with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                    scan = _scan(ledger_file, resolver, lambda lines: copy.write("".join(lines)), progress)
+                    scan = _scan(
+                        ledger_file, resolver, lambda lines: copy.write("".join(lines)), progress, closed
+                    )
                     if scan.file_error or scan.error_count or not scan.rows:
                         raise _Abort
+                scan.add_errors(_closed_in_range(ledger_file, scan))
+                if scan.error_count:
+                    raise _Abort
                 return _finish(ledger_file, scan, model, now=now)
         except _Abort:
             pass
@@ -462,31 +583,52 @@ def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
                 resolver,
                 spool.writelines,
                 lambda rows: LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows),
+                closed_months(ledger_file),
             )
             if not (scan.file_error or scan.error_count or not scan.rows):
                 spool.seek(0)
-                with transaction.atomic():
-                    _bulk_load(model, COMMON + COLUMNS[kind], spool)
-                    return _finish(ledger_file, scan, model, now=now)
+                try:
+                    with transaction.atomic():
+                        lock_ledgers(ledger_file.warehouse_id, exclusive=False)
+                        scan.add_errors(_closed_in_range(ledger_file, scan))  # closed since the scan
+                        if scan.error_count:
+                            raise _Abort
+                        _bulk_load(model, COMMON + COLUMNS[kind], spool)
+                        return _finish(ledger_file, scan, model, now=now)
+                except _Abort:
+                    pass
     return _refuse(ledger_file, scan, now=now)
 
 
 def _finish(ledger_file: LedgerFile, scan: Scan, model, *, now=None) -> LedgerFile:
-    """In the storing transaction: older rows of the same days stop being current; the upload is stored."""
+    """In the storing transaction: older rows of the same seller and days stop being current and point at
+    this upload (so do rows an older upload had replaced: this one is now the newest over them, and they
+    come back only if it is withdrawn); which uploads it replaced, and how many rows, is recorded."""
+    now = now or timezone.now()
     date_field = DATE_FIELD.get(ledger_file.kind, "date")
+    replaced: dict[int, int] = {}
     for seller_id, (first, last) in scan.periods.items():
-        model.objects.filter(
+        older = model.objects.filter(
             seller_id=seller_id,
             warehouse_id=ledger_file.warehouse_id,
             source=ledger_file.source,
-            is_current=True,
             **{f"{date_field}__range": (first, last)},
-        ).exclude(ledger_file=ledger_file).update(is_current=False)
+        ).exclude(ledger_file=ledger_file)
+        in_force = older.filter(is_current=True).values_list("ledger_file_id").annotate(n=Count("pk"))
+        for file_id, count in in_force.order_by():
+            replaced[file_id] = replaced.get(file_id, 0) + count
+        older.filter(Q(is_current=True) | Q(replaced_by__isnull=False)).update(
+            is_current=False, replaced_by=ledger_file
+        )
+    LedgerReplacement.objects.bulk_create(
+        LedgerReplacement(new_file=ledger_file, old_file_id=file_id, rows=count, replaced_at=now)
+        for file_id, count in sorted(replaced.items())
+    )
     ledger_file.row_count = ledger_file.rows_checked = ledger_file.rows_stored = scan.rows
     ledger_file.period_start = min(span[0] for span in scan.periods.values())
     ledger_file.period_end = max(span[1] for span in scan.periods.values())
     ledger_file.status = LedgerFile.Status.STORED
-    ledger_file.finished_at = now or timezone.now()
+    ledger_file.finished_at = now
     ledger_file.message = f"{scan.rows} rows stored."
     ledger_file.save()
     return ledger_file
@@ -509,9 +651,10 @@ def _refuse(ledger_file: LedgerFile, scan: Scan, *, now=None) -> LedgerFile:
         f"{ledger_file.pk}-errors.csv", ContentFile(scan.errors_csv.getvalue().encode()), save=False
     )
     shown_note = f"; the first {len(scan.shown)} are listed" if scan.error_count > len(scan.shown) else ""
+    where = f" in {scan.bad_rows} row(s)" if scan.bad_rows else ""
     return _fail(
         ledger_file,
-        f"{scan.error_count} error(s) in {scan.bad_rows} row(s){shown_note}.",
+        f"{scan.error_count} error(s){where}{shown_note}.",
         now=now,
         error_count=scan.error_count,
     )
@@ -561,3 +704,111 @@ def _fail(ledger_file: LedgerFile, message: str, *, now=None, error_count: int =
 def import_ledger_file_task(ledger_file_id: int) -> str:
     """Check and store an uploaded ledger file (running it twice does the work once)."""
     return import_ledger_file(ledger_file_id).status
+
+
+# --- withdrawing an upload, closing a month (SPEC §6) -----------------------------------------------------
+
+
+def withdraw_ledger_file(
+    ledger_file: LedgerFile, *, by, reason: str, now: datetime | None = None
+) -> Withdrawal:
+    """Take a stored upload out of force, keeping it (and who, when, why) for audit (SPEC §6).
+
+    Its rows stop being current; the rows it had replaced come back in force unless a newer upload covers
+    them too (rows point at the newest upload over their day, ``replaced_by``). Refused when the upload is not
+    stored, or, for a warehouse-source upload, when any row it holds or would bring back is dated in a closed
+    month of its seller. Holds the warehouse's ledger lock exclusively: no upload or close interleaves."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WithdrawalRefused(_("Give the reason for the withdrawal; it is kept with the upload."))
+    with transaction.atomic():
+        lock_ledgers(ledger_file.warehouse_id, exclusive=True)
+        ledger_file = LedgerFile.objects.select_for_update().get(pk=ledger_file.pk)
+        if ledger_file.status != LedgerFile.Status.STORED:
+            raise WithdrawalRefused(
+                _("Upload #%(id)s is “%(status)s”: only a stored upload can be withdrawn.")
+                % {"id": ledger_file.pk, "status": ledger_file.get_status_display()}
+            )
+        model = LEDGER_ROW_MODELS[ledger_file.kind]
+        own = model.objects.filter(ledger_file=ledger_file)
+        restored = model.objects.filter(replaced_by=ledger_file)
+        if ledger_file.source == LedgerFile.Source.WAREHOUSE:
+            closed = _closed_months_touched(ledger_file, model, own, restored)
+            if closed:
+                raise WithdrawalRefused(
+                    _("Upload #%(id)s cannot be withdrawn: %(reasons)s.")
+                    % {"id": ledger_file.pk, "reasons": "; ".join(closed_reason(p) for p in closed)}
+                )
+        rows_withdrawn = own.filter(is_current=True).count()
+        own.filter(Q(is_current=True) | Q(replaced_by__isnull=False)).update(
+            is_current=False, replaced_by=None
+        )
+        rows_restored = restored.update(is_current=True, replaced_by=None)
+        ledger_file.status = LedgerFile.Status.WITHDRAWN
+        ledger_file.withdrawn_at = now or timezone.now()
+        ledger_file.withdrawn_by = by
+        ledger_file.withdrawal_reason = reason
+        ledger_file.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    return Withdrawal(ledger_file, rows_withdrawn=rows_withdrawn, rows_restored=rows_restored)
+
+
+def _closed_months_touched(ledger_file: LedgerFile, model, *querysets) -> list[ClosedPeriod]:
+    """The closed periods of the upload's warehouse in which any row of ``querysets`` is dated."""
+    date_field = DATE_FIELD.get(ledger_file.kind, "date")
+    touched = set()
+    for queryset in querysets:
+        months = queryset.annotate(month=TruncMonth(date_field)).values_list("seller_id", "month").distinct()
+        touched.update((seller_id, _first_day(month)) for seller_id, month in months.order_by())
+    if not touched:
+        return []
+    periods = ClosedPeriod.objects.filter(
+        warehouse_id=ledger_file.warehouse_id,
+        seller_id__in={seller_id for seller_id, _month in touched},
+        month__in={month for _seller, month in touched},
+    ).select_related("seller", "warehouse")
+    return [p for p in periods.order_by("month", "seller__code") if (p.seller_id, p.month) in touched]
+
+
+def _first_day(value) -> date:
+    if isinstance(value, datetime):  # TruncMonth of a date gives a date on PostgreSQL, may not elsewhere
+        value = value.date()
+    return value.replace(day=1)
+
+
+def close_ledger_period(
+    *,
+    seller: Seller,
+    month: date,
+    warehouse: Warehouse | None = None,
+    service_line: ServiceLine | None = None,
+    by=None,
+    reference: str = "",
+    now: datetime | None = None,
+) -> ClosedPeriod:
+    """Close ``month`` of ``seller`` at a warehouse (SPEC §6): billing calls it in the transaction that
+    issues the invoice. From then on no warehouse-source row dated in that month for that seller is added,
+    replaced or withdrawn. Idempotent (closing it again returns the first record). Takes the warehouse's
+    ledger lock exclusively, so it waits for an upload being stored, and later uploads see it."""
+    if service_line is not None:
+        if warehouse is not None and warehouse.pk != service_line.warehouse_id:
+            raise ValueError("the service line belongs to another warehouse")
+        warehouse = service_line.warehouse
+    if warehouse is None:
+        raise ValueError("close_ledger_period needs a warehouse or a service line")
+    first = date(month.year, month.month, 1)
+    with transaction.atomic():
+        lock_ledgers(warehouse.pk, exclusive=True)
+        period = ClosedPeriod.objects.filter(
+            seller=seller, warehouse=warehouse, service_line=service_line, month=first
+        ).first()
+        if period is None:
+            period = ClosedPeriod.objects.create(
+                seller=seller,
+                warehouse=warehouse,
+                service_line=service_line,
+                month=first,
+                closed_at=now or timezone.now(),
+                closed_by=by,
+                reference=reference,
+            )
+    return period

@@ -6,7 +6,8 @@ import io
 import json
 import re
 from calendar import monthrange
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import django_filters
 import django_tables2 as tables
@@ -30,8 +31,8 @@ from inventory.exports import (
 )
 from inventory.ledgers.checks import chart_source, daily_totals, stock_findings
 from inventory.ledgers.imports import UploadRefused, create_upload
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile
-from portal.models import Warehouse
+from inventory.models import LEDGER_ROW_MODELS, LedgerFile, LedgerReplacement
+from portal.models import SellerUser, Warehouse
 from portal.paging import SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
@@ -93,21 +94,30 @@ class UploadForm(forms.Form):
 
 
 class LedgerFileTable(tables.Table):
+    pk = tables.Column(verbose_name="#", orderable=True, order_by=("id",))
     original_name = tables.Column(
         verbose_name=_lazy("File"), linkify=("inventory:ledger-file", {"pk": tables.A("pk")})
     )
     status = tables.TemplateColumn(
         template_name="inventory/_ledger_status.html", verbose_name=_lazy("Status")
     )
+    versions = tables.TemplateColumn(
+        template_name="inventory/_ledger_replacements.html",
+        verbose_name=_lazy("Versions"),
+        orderable=False,
+        empty_values=(),
+    )
 
     class Meta:
         model = LedgerFile
         fields = (
+            "pk",
             "original_name",
             "kind",
             "warehouse",
             "source",
             "status",
+            "versions",
             "row_count",
             "period_start",
             "period_end",
@@ -124,7 +134,10 @@ class LedgerListView(SellerViewMixin, TemplateView):
     template_name = "inventory/ledger_list.html"
 
     def get_context_data(self, **kwargs):
-        table = LedgerFileTable(scope(LedgerFile.objects.select_related("warehouse"), self.seller))
+        files = scope(LedgerFile.objects.select_related("warehouse"), self.seller).prefetch_related(
+            "replacement_records", "replaced_records"
+        )
+        table = LedgerFileTable(files)
         SafeRequestConfig(self.request, paginate={"per_page": 20}).configure(table)
         form = kwargs.pop("form", None) or UploadForm(warehouses=contracted_warehouses(self.seller))
         return super().get_context_data(table=table, form=form, kinds=LedgerFile.Kind.choices, **kwargs)
@@ -179,7 +192,65 @@ class LedgerFileView(SellerObjectMixin, DetailView):
             LedgerFile.Status.CHECKING,
             LedgerFile.Status.STORING,
         )
-        return super().get_context_data(running=running, **kwargs)
+        return super().get_context_data(
+            running=running, history=upload_history(ledger_file, self.seller), **kwargs
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an upload's history on the seller's page (SPEC §6: replaced versions are kept)."""
+
+    kind: str  # "replaces", "replaced_by" or "withdrawn"
+    when: datetime
+    file_id: int | None = None
+    visible: bool = False  # the other upload is the seller's own: link to it
+    rows: int = 0
+    who: str = ""
+    reason: str = ""
+
+
+def upload_history(ledger_file: LedgerFile, seller) -> list[HistoryEntry]:
+    """What this upload replaced, what replaced it (when, by whom) and its withdrawal, oldest first. Staff
+    logins are not named to the seller ("the warehouse team"); only its own users are."""
+    members = set(SellerUser.objects.filter(seller=seller).values_list("user_id", flat=True))
+
+    def who(user) -> str:
+        return user.email if user is not None and user.pk in members else _("the warehouse team")
+
+    entries = [
+        HistoryEntry(
+            "replaces",
+            record.replaced_at,
+            file_id=record.old_file_id,
+            visible=record.old_file.seller_id == seller.pk,
+            rows=record.rows,
+        )
+        for record in LedgerReplacement.objects.filter(new_file=ledger_file).select_related("old_file")
+    ]
+    entries += [
+        HistoryEntry(
+            "replaced_by",
+            record.replaced_at,
+            file_id=record.new_file_id,
+            visible=record.new_file.seller_id == seller.pk,
+            rows=record.rows,
+            who=who(record.new_file.uploaded_by),
+        )
+        for record in LedgerReplacement.objects.filter(old_file=ledger_file).select_related(
+            "new_file__uploaded_by"
+        )
+    ]
+    if ledger_file.status == LedgerFile.Status.WITHDRAWN:
+        entries.append(
+            HistoryEntry(
+                "withdrawn",
+                ledger_file.withdrawn_at,
+                who=who(ledger_file.withdrawn_by),
+                reason=ledger_file.withdrawal_reason,
+            )
+        )
+    return sorted(entries, key=lambda entry: (entry.when, entry.file_id or 0))
 
 
 class LedgerErrorsView(SellerObjectMixin, View):
