@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.urls import reverse
+
 from inventory.ledgers.imports import (
     WithdrawalRefused,
     close_ledger_period,
@@ -18,7 +19,6 @@ from inventory.ledgers.imports import (
     import_ledger_file,
     withdraw_ledger_file,
 )
-
 from inventory.models import ClosedPeriod, LedgerFile, LedgerReplacement, StockLedgerRow
 from portal.models import Seller, SellerAlias
 from tests.conftest import wait_for
