@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -99,7 +98,7 @@ def test_another_sellers_sku_cannot_be_put_in_a_carton(
 
 @pytest.mark.django_db
 def test_submission_is_refused_while_a_sku_lacks_compliance_and_names_what(
-    owner_client, owner, jp_contract, jp_warehouse
+    owner_client, owner, jp_contract, jp_warehouse, sent_mail
 ):
     kettle = SkuFactory(seller=owner.seller, code="KETTLE-1", is_electrical=True, name_ja="")
     owner_client.post(reverse("inventory:order-create"), carton_post(kettle, warehouse=jp_warehouse.pk))
@@ -119,7 +118,7 @@ def test_submission_is_refused_while_a_sku_lacks_compliance_and_names_what(
     assert order.state == S.DRAFT
 
     CertificateFactory(sku=kettle, kind="PSE", expires_on=date(2031, 1, 1))
-    mail.outbox.clear()
+    sent_mail().clear()
     owner_client.post(reverse("inventory:order-submit", args=[order.pk]))
     order.refresh_from_db()
     assert order.state == S.SUBMITTED
@@ -127,7 +126,7 @@ def test_submission_is_refused_while_a_sku_lacks_compliance_and_names_what(
     assert order.estimate["chargeable_weight_kg"] == "50.40"
     receiving = [fee for fee in order.estimate["fees"] if fee["label"] == "receiving"]
     assert [fee["amount"] for fee in receiving] == ["900"]
-    assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
+    assert len(sent_mail()) == 1 and order.number in sent_mail()[0].subject
 
 
 def submitted_order(owner, warehouse):

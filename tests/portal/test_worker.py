@@ -37,6 +37,7 @@ def test_embedded_filesystem_broker_of_make_run_feeds_a_real_worker(transactiona
     broker_dir = var_dir / "celery"
     producer = Celery(
         "producer",
+        set_as_current=False,  # else the portal's tasks would send to this broker in the tests after this one
         broker="filesystem://",
         backend=f"file://{broker_dir / 'results'}",
         broker_transport_options={
