@@ -206,3 +206,34 @@ def test_the_selector_says_when_the_card_has_no_version_that_month(seller, line)
     contract(seller, line, date(2026, 1, 1), card=own)
     with pytest.raises(NoVersionInForce, match="bonded-later \\(CNY\\) has no version in force in 2026-05"):
         pricing_for(seller=seller, service_line=line, period=Period(2026, 5))
+
+
+@pytest.mark.django_db
+def test_admin_refuses_an_overlapping_or_mid_month_contract_with_the_reason(admin_client, seller, line):
+    from django.urls import reverse
+
+    first = contract(seller, line, date(2026, 1, 1))
+    post = {
+        "seller": seller.pk,
+        "service_line": line.pk,
+        "rate_card": preset_card("tmall-import").pk,
+        "customer_class": "regular",
+        "starts_on": "2026-05-01",
+        "ends_on": "",
+        "payment_terms_days": "45",
+    }
+    response = admin_client.post(reverse("admin:tariffs_contract_add"), post)
+    assert response.status_code == 200
+    assert f"Overlaps contract #{first.pk}" in str(response.context["adminform"].form.errors["starts_on"])
+    response = admin_client.post(
+        reverse("admin:tariffs_contract_add"),
+        {**post, "service_line": ServiceLineFactory().pk, "starts_on": "2026-05-02"},
+    )
+    assert response.context["adminform"].form.errors["starts_on"] == [
+        "Must be the first day of a month (e.g. 2026-05-01)."
+    ]
+    assert list(Contract.objects.all()) == [first]
+    change_contract(contract=first, ends_on=date(2026, 4, 30))
+    response = admin_client.post(reverse("admin:tariffs_contract_add"), post)
+    assert response.status_code == 302
+    assert Contract.objects.get(starts_on=date(2026, 5, 1)).payment_terms_days == 45
