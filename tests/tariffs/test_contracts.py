@@ -237,3 +237,26 @@ def test_admin_refuses_an_overlapping_or_mid_month_contract_with_the_reason(admi
     response = admin_client.post(reverse("admin:tariffs_contract_add"), post)
     assert response.status_code == 302
     assert Contract.objects.get(starts_on=date(2026, 5, 1)).payment_terms_days == 45
+
+
+@pytest.mark.django_db
+def test_the_order_estimate_uses_the_contract_in_force_that_month(seller, line):
+    from inventory.estimate import estimate_order
+    from tests.factories import InboundOrderFactory
+
+    contract(seller, line, date(2026, 1, 1), date(2026, 6, 30))
+    contract(seller, line, date(2026, 7, 1), card=preset_card("cainiao-overseas"))
+    order = InboundOrderFactory(seller=seller, warehouse=line.warehouse)
+    may, august = (
+        estimate_order(order, today=date(2026, 5, 10)),
+        estimate_order(order, today=date(2026, 8, 10)),
+    )
+    assert (may["rate_card"], may["version"], may["currency"]) == ("cainiao-bonded", 1, "CNY")
+    assert [fee["code"] for fee in may["fees"]] == ["storage", "cross_border_tax"]
+    assert (august["rate_card"], [fee["code"] for fee in august["fees"]]) == (
+        "cainiao-overseas",
+        ["storage", "cross_border_tax"],
+    )
+    before = estimate_order(order, today=date(2025, 12, 31))
+    assert "rate_card" not in before and before["fees"] == []
+    assert before["notes"] == ["No contract with this warehouse in 2025-12: fees cannot be estimated."]
