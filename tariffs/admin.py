@@ -109,7 +109,15 @@ class FeeRuleInline(admin.StackedInline):
 
 @admin.register(RateCardVersion)
 class RateCardVersionAdmin(admin.ModelAdmin):
-    list_display = ["rate_card", "version", "valid_from", "valid_to", "frozen_at", "created_at"]
+    list_display = [
+        "rate_card",
+        "version",
+        "valid_from",
+        "valid_to",
+        "not_billed_kinds",
+        "frozen_at",
+        "created_at",
+    ]
     list_filter = ["rate_card__currency", "rate_card", ("frozen_at", admin.EmptyFieldListFilter)]
     search_fields = ["rate_card__code", "rate_card__name", "notes"]
     readonly_fields = ["frozen_at", "created_at", "created_by"]

@@ -206,3 +206,57 @@ def test_the_selector_says_when_the_card_has_no_version_that_month(seller, line)
     contract(seller, line, date(2026, 1, 1), card=own)
     with pytest.raises(NoVersionInForce, match="bonded-later \\(CNY\\) has no version in force in 2026-05"):
         pricing_for(seller=seller, service_line=line, period=Period(2026, 5))
+
+
+@pytest.mark.django_db
+def test_admin_refuses_an_overlapping_or_mid_month_contract_with_the_reason(admin_client, seller, line):
+    from django.urls import reverse
+
+    first = contract(seller, line, date(2026, 1, 1))
+    post = {
+        "seller": seller.pk,
+        "service_line": line.pk,
+        "rate_card": preset_card("tmall-import").pk,
+        "customer_class": "regular",
+        "starts_on": "2026-05-01",
+        "ends_on": "",
+        "payment_terms_days": "45",
+    }
+    response = admin_client.post(reverse("admin:tariffs_contract_add"), post)
+    assert response.status_code == 200
+    assert f"Overlaps contract #{first.pk}" in str(response.context["adminform"].form.errors["starts_on"])
+    response = admin_client.post(
+        reverse("admin:tariffs_contract_add"),
+        {**post, "service_line": ServiceLineFactory().pk, "starts_on": "2026-05-02"},
+    )
+    assert response.context["adminform"].form.errors["starts_on"] == [
+        "Must be the first day of a month (e.g. 2026-05-01)."
+    ]
+    assert list(Contract.objects.all()) == [first]
+    change_contract(contract=first, ends_on=date(2026, 4, 30))
+    response = admin_client.post(reverse("admin:tariffs_contract_add"), post)
+    assert response.status_code == 302
+    assert Contract.objects.get(starts_on=date(2026, 5, 1)).payment_terms_days == 45
+
+
+@pytest.mark.django_db
+def test_the_order_estimate_uses_the_contract_in_force_that_month(seller, line):
+    from inventory.estimate import estimate_order
+    from tests.factories import InboundOrderFactory
+
+    contract(seller, line, date(2026, 1, 1), date(2026, 6, 30))
+    contract(seller, line, date(2026, 7, 1), card=preset_card("cainiao-overseas"))
+    order = InboundOrderFactory(seller=seller, warehouse=line.warehouse)
+    may, august = (
+        estimate_order(order, today=date(2026, 5, 10)),
+        estimate_order(order, today=date(2026, 8, 10)),
+    )
+    assert (may["rate_card"], may["version"], may["currency"]) == ("cainiao-bonded", 1, "CNY")
+    assert [fee["code"] for fee in may["fees"]] == ["storage", "cross_border_tax"]
+    assert (august["rate_card"], [fee["code"] for fee in august["fees"]]) == (
+        "cainiao-overseas",
+        ["storage", "cross_border_tax"],
+    )
+    before = estimate_order(order, today=date(2025, 12, 31))
+    assert "rate_card" not in before and before["fees"] == []
+    assert before["notes"] == ["No contract with this warehouse in 2025-12: fees cannot be estimated."]

@@ -152,3 +152,30 @@ def test_copies_keep_the_kinds_not_billed():
     assert copy.versions.get().not_billed_kinds == ["stock"]
     v2 = duplicate_version(version=tmall.versions.get(), valid_from=date(2030, 1, 1), today=date(2029, 1, 1))
     assert v2.not_billed_kinds == ["stock"]
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_mid_month_version_and_saves_a_valid_one(admin_client, card):
+    from django.urls import reverse
+
+    post = {
+        "rate_card": card.pk,
+        "version": "2",
+        "valid_from": "2030-01-15",
+        "valid_to": "",
+        "not_billed_kinds": "[]",
+        "notes": "",
+        "rules-TOTAL_FORMS": "0",
+        "rules-INITIAL_FORMS": "0",
+    }
+    url = reverse("admin:tariffs_ratecardversion_add")
+    response = admin_client.post(url, post)
+    assert response.context["adminform"].form.errors["valid_from"] == [
+        "Must be the first day of a month (e.g. 2030-01-01)."
+    ]
+    response = admin_client.post(url, {**post, "valid_from": "2030-01-01"})
+    assert "Overlaps version 1" in str(response.context["adminform"].form.errors["valid_from"])
+    card.versions.filter(version=1).update(valid_to=date(2029, 12, 31))
+    response = admin_client.post(url, {**post, "valid_from": "2030-01-01", "not_billed_kinds": '["tax"]'})
+    assert response.status_code == 302
+    assert card.versions.get(version=2).not_billed_kinds == ["tax"]
