@@ -8,7 +8,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from inventory import ledger_import, services, workflow
@@ -464,6 +466,10 @@ def _file_link(ledger_file: LedgerFile):
     return format_html('<a href="{}">#{} {}</a>', url, ledger_file.pk, ledger_file.original_name)
 
 
+def _when(moment) -> str:
+    return date_format(localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
 def _who(user) -> str:
     return user.email if user is not None else str(_("the system"))
 
@@ -532,7 +538,7 @@ class LedgerFileAdmin(admin.ModelAdmin):
                 (
                     _("Replaces %(rows)s rows of") % {"rows": record.rows},
                     _file_link(record.old_file),
-                    _("on %(when)s") % {"when": record.replaced_at.strftime("%Y-%m-%d %H:%M")},
+                    _("on %(when)s") % {"when": _when(record.replaced_at)},
                 )
             )
         for record in LedgerReplacement.objects.filter(old_file=obj).select_related("new_file__uploaded_by"):
@@ -542,7 +548,7 @@ class LedgerFileAdmin(admin.ModelAdmin):
                     _file_link(record.new_file),
                     _("on %(when)s by %(who)s")
                     % {
-                        "when": record.replaced_at.strftime("%Y-%m-%d %H:%M"),
+                        "when": _when(record.replaced_at),
                         "who": _who(record.new_file.uploaded_by),
                     },
                 )
@@ -553,7 +559,7 @@ class LedgerFileAdmin(admin.ModelAdmin):
                     _("Withdrawn"),
                     obj.withdrawal_reason,
                     _("on %(when)s by %(who)s")
-                    % {"when": obj.withdrawn_at.strftime("%Y-%m-%d %H:%M"), "who": _who(obj.withdrawn_by)},
+                    % {"when": _when(obj.withdrawn_at), "who": _who(obj.withdrawn_by)},
                 )
             )
         if not lines:
