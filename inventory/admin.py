@@ -616,6 +616,9 @@ class LedgerFileAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # an upload is kept as it came; withdrawing is the one change (an action)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept for audit (SPEC §6): a wrong upload is withdrawn, a refused one's file purged
+
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)

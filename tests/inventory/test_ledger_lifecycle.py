@@ -462,6 +462,17 @@ def test_ops_withdraw_an_upload_in_admin_with_a_reason(admin_client, admin_user,
     assert "Replaces 6 rows of" in page and "May&#x27;s counts" in page
 
 
+def test_an_upload_cannot_be_deleted_in_admin_even_by_a_superuser(admin_client, shop):
+    _, warehouse = shop
+    _, june = upload(stock(range(1, 6)), warehouse)
+    _, fix = upload(stock(range(3, 6), stock_qty=8), warehouse)
+    response = admin_client.post(reverse("admin:inventory_ledgerfile_delete", args=[fix.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert LedgerFile.objects.count() == 2 and in_force() == [(june.pk, 1), (june.pk, 2)] + [
+        (fix.pk, d) for d in range(3, 6)
+    ]
+
+
 def test_ops_without_the_withdraw_permission_cannot_withdraw(client, shop):
     _, warehouse = shop
     _, stored = upload(stock([1]), warehouse)
