@@ -8,7 +8,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from inventory.inbound import services, workflow
@@ -391,6 +393,10 @@ def _file_link(ledger_file: LedgerFile):
     return format_html('<a href="{}">#{} {}</a>', url, ledger_file.pk, ledger_file.original_name)
 
 
+def _when(moment) -> str:
+    return date_format(localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
 def _who(user) -> str:
     return user.email if user is not None else str(_("the system"))
 
@@ -459,7 +465,7 @@ class LedgerFileAdmin(admin.ModelAdmin):
                 (
                     _("Replaces %(rows)s rows of") % {"rows": record.rows},
                     _file_link(record.old_file),
-                    _("on %(when)s") % {"when": record.replaced_at.strftime("%Y-%m-%d %H:%M")},
+                    _("on %(when)s") % {"when": _when(record.replaced_at)},
                 )
             )
         for record in LedgerReplacement.objects.filter(old_file=obj).select_related("new_file__uploaded_by"):
@@ -469,7 +475,7 @@ class LedgerFileAdmin(admin.ModelAdmin):
                     _file_link(record.new_file),
                     _("on %(when)s by %(who)s")
                     % {
-                        "when": record.replaced_at.strftime("%Y-%m-%d %H:%M"),
+                        "when": _when(record.replaced_at),
                         "who": _who(record.new_file.uploaded_by),
                     },
                 )
@@ -480,7 +486,7 @@ class LedgerFileAdmin(admin.ModelAdmin):
                     _("Withdrawn"),
                     obj.withdrawal_reason,
                     _("on %(when)s by %(who)s")
-                    % {"when": obj.withdrawn_at.strftime("%Y-%m-%d %H:%M"), "who": _who(obj.withdrawn_by)},
+                    % {"when": _when(obj.withdrawn_at), "who": _who(obj.withdrawn_by)},
                 )
             )
         if not lines:
@@ -536,6 +542,9 @@ class LedgerFileAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # an upload is kept as it came; withdrawing is the one change (an action)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept for audit (SPEC §6): a wrong upload is withdrawn, a refused one's file purged
 
     def save_model(self, request, obj, form, change):
         if change:

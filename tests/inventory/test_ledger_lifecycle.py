@@ -456,6 +456,17 @@ def test_ops_withdraw_an_upload_in_admin_with_a_reason(admin_client, admin_user,
     assert "Replaces 6 rows of" in page and "May&#x27;s counts" in page
 
 
+def test_an_upload_cannot_be_deleted_in_admin_even_by_a_superuser(admin_client, shop):
+    _, warehouse = shop
+    _, june = upload(stock(range(1, 6)), warehouse)
+    _, fix = upload(stock(range(3, 6), stock_qty=8), warehouse)
+    response = admin_client.post(reverse("admin:inventory_ledgerfile_delete", args=[fix.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert LedgerFile.objects.count() == 2 and in_force() == [(june.pk, 1), (june.pk, 2)] + [
+        (fix.pk, d) for d in range(3, 6)
+    ]
+
+
 def test_ops_without_the_withdraw_permission_cannot_withdraw(client, shop):
     _, warehouse = shop
     _, stored = upload(stock([1]), warehouse)
@@ -502,3 +513,33 @@ def test_the_sellers_upload_page_shows_what_replaced_what_and_a_withdrawal(owner
     page = owner_client.get(reverse("inventory:ledger-file", args=[new.pk])).content.decode()
     assert "by the warehouse team: its rows are no longer in force." in page and "counted twice" in page
     assert "ops-person@example.com" not in page and "Withdrawn" in page
+
+
+def test_two_identical_retries_of_a_refused_file_at_once_make_one_new_attempt(pg_shop):
+    from tests.inventory.test_ledger_import import at_once
+
+    seller, warehouse = pg_shop
+    Seller.objects.filter(pk=seller.pk).update(status=Seller.Status.PENDING)
+    _, refused = upload(stock([1]), warehouse)
+    assert refused.status == "failed"
+    Seller.objects.filter(pk=seller.pk).update(status=Seller.Status.ACTIVE)
+
+    def retry():
+        return create_upload(
+            uploaded=io.BytesIO(stock([1])),
+            name="june.csv",
+            seller=None,
+            warehouse=warehouse,
+            kind="stock",
+            source="warehouse",
+            user=None,
+            enqueue=False,
+        )
+
+    results = at_once(retry, retry)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    first, second = sorted(results, key=lambda r: not r.created)
+    assert (first.created, second.created) == (True, False)
+    assert second.ledger_file.pk == first.ledger_file.pk != refused.pk
+    assert LedgerFile.objects.count() == 2
+    assert import_ledger_file(first.ledger_file.pk).status == "stored"
