@@ -39,7 +39,9 @@ OPS: dict[str, tuple[str, ...]] = {
     "inventory.orderevent": (VIEW,),
     "inventory.receivingdiscrepancy": (VIEW,),
     "inventory.stocklevel": (VIEW,),
-    "inventory.ledgerfile": (VIEW, ADD),  # upload the warehouse's official ledgers
+    "inventory.closedperiod": (VIEW,),  # months whose invoice is issued (written by billing)
+    "inventory.ledgerreplacement": (VIEW,),
+    "inventory.ledgerfile": (VIEW, ADD, "withdraw"),  # upload the warehouse's official ledgers
     "inventory.stockledgerrow": (VIEW,),
     "inventory.outboundparcelrow": (VIEW,),
     "inventory.vasrow": (VIEW,),
