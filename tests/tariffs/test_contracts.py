@@ -241,7 +241,7 @@ def test_admin_refuses_an_overlapping_or_mid_month_contract_with_the_reason(admi
 
 @pytest.mark.django_db
 def test_the_order_estimate_uses_the_contract_in_force_that_month(seller, line):
-    from inventory.estimate import estimate_order
+    from inventory.inbound.estimate import estimate_order
     from tests.factories import InboundOrderFactory
 
     contract(seller, line, date(2026, 1, 1), date(2026, 6, 30))
