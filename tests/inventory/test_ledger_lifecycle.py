@@ -467,18 +467,23 @@ def test_an_upload_cannot_be_deleted_in_admin_even_by_a_superuser(admin_client, 
     ]
 
 
-def test_ops_without_the_withdraw_permission_cannot_withdraw(client, shop):
+def test_finance_cannot_withdraw_and_ops_can(client, shop):
+    """Withdrawing is on the ops allow-list (portal/roles.py), not on finance's."""
     _, warehouse = shop
     _, stored = upload(stock([1]), warehouse)
-    ops = UserFactory(is_staff=True)
-    ops.groups.add(Group.objects.get(name="ops"))
-    client.force_login(ops)
-    client.post(
-        reverse("admin:inventory_ledgerfile_changelist"),
-        {"action": "withdraw_uploads", "_selected_action": [stored.pk], "apply": "1", "reason": "x"},
-    )
-    stored.refresh_from_db()
-    assert stored.status == "stored"
+    form = {
+        "action": "withdraw_uploads",
+        "_selected_action": [stored.pk],
+        "apply": "1",
+        "reason": "wrong file",
+    }
+    for group, status in (("finance", "stored"), ("ops", "withdrawn")):
+        staff = UserFactory(is_staff=True)
+        staff.groups.add(Group.objects.get(name=group))
+        client.force_login(staff)
+        client.post(reverse("admin:inventory_ledgerfile_changelist"), form)
+        stored.refresh_from_db()
+        assert stored.status == status, group
 
 
 def test_the_sellers_upload_page_shows_what_replaced_what_and_a_withdrawal(owner_client, owner):
