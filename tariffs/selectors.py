@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from tariffs.engine import RuleSpec
-from tariffs.models import Contract, RateCard, RateCardVersion
-from tariffs.rules import Period
+from tariffs.models import Contract, FeeRule, RateCard, RateCardVersion
+from tariffs.rules import KINDS, Period, get_kind
 
 
 class RateCardNotFound(LookupError):
@@ -104,3 +104,18 @@ def rule_specs(version: RateCardVersion) -> list[RuleSpec]:
         )
         for rule in version.rules.order_by("position", "id")
     ]
+
+
+def priced_service_codes(warehouse) -> set[str]:
+    """The VAS service codes some rate card prices at ``warehouse``: the codes (fixed price or at cost) of
+    the VAS-ledger rules in any version of a card contracted on one of the warehouse's service lines."""
+    vas_kinds = [kind for kind in KINDS if get_kind(kind).ledger == "vas"]
+    params = FeeRule.objects.filter(
+        kind__in=vas_kinds,
+        version__rate_card__contracts__service_line__warehouse=warehouse,
+    ).values_list("params", flat=True)
+    codes: set[str] = set()
+    for raw in params:
+        for section in ("prices", "at_cost"):
+            codes.update(str(code) for code in (raw or {}).get(section) or {})
+    return codes

@@ -31,11 +31,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.ledgers import LedgerFileError, RowError, open_ledger
-from inventory.ledgers.schemas import StockVolumes
+from inventory.ledgers.schemas import StockVolumes, VasRow
 from inventory.models import LEDGER_ROW_MODELS, ClosedPeriod, LedgerFile, LedgerReplacement
 from inventory.upload_policy import QuotaExceeded, check_upload_quota
 from portal.models import Seller, SellerAlias, ServiceLine, Warehouse
 from portal.uploads import UploadLimits, bytes_text, upload_limits
+from tariffs.selectors import priced_service_codes
 
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 25_000
@@ -250,6 +251,8 @@ class Resolver:
             code.lower(): (pk, status)
             for pk, code, status in Seller.objects.values_list("pk", "code", "status")
         }
+        # VAS service codes: the ones a rate card of the warehouse's service lines prices (issue 11).
+        self.service_codes = priced_service_codes(wh) if ledger_file.kind == "vas" else set()
         self.aliases: dict[str, tuple[int, str]] = {
             alias.lower(): (pk, status)
             for alias, pk, status in SellerAlias.objects.filter(warehouse=wh).values_list(
@@ -260,12 +263,28 @@ class Resolver:
     def check(self, row) -> tuple[int | None, list[RowError]]:
         key = (row.warehouse, row.seller)
         seller_id = self.good.get(key)
-        if seller_id is not None:  # a pair already seen on a good row: most rows of a file
-            return seller_id, []
-        seller_id, errors = self.resolve(row)
-        if not errors:
-            self.good[key] = seller_id
+        if seller_id is None:  # a pair not yet seen on a good row (most rows of a file repeat one)
+            seller_id, errors = self.resolve(row)
+            if not errors:
+                self.good[key] = seller_id
+        else:
+            errors = []
+        if row.__class__ is VasRow and row.service_code not in self.service_codes:
+            errors = [*errors, self.unknown_service_code(row)]
         return seller_id, errors
+
+    def unknown_service_code(self, row) -> RowError:
+        warehouse = self.ledger_file.warehouse.code
+        if not self.service_codes:
+            reason = (
+                f'unknown service code "{row.service_code}": no rate card of warehouse {warehouse} prices VAS'
+            )
+        else:
+            reason = (
+                f'unknown service code "{row.service_code}": the rate cards of warehouse {warehouse} price '
+                + ", ".join(sorted(self.service_codes))
+            )
+        return RowError(row.row_number, "service_code", reason)
 
     def resolve(self, row) -> tuple[int | None, list[RowError]]:
         errors = []

@@ -15,7 +15,7 @@ import csv
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -70,6 +70,16 @@ class LedgerStream:
         service_codes: Collection[str] | None = None,
     ) -> None:
         self.schema: LedgerSchema = get_schema(kind)
+        if service_codes is not None:  # the caller's list of codes: checked here, as a choice
+            self.schema = replace(
+                self.schema,
+                columns=tuple(
+                    replace(c, type=ColumnType.CHOICE, choices=tuple(service_codes))
+                    if c.name == "service_code"
+                    else c
+                    for c in self.schema.columns
+                ),
+            )
         self.kind = kind
         self.encoding: str | None = None
         self.row_count = 0
@@ -321,6 +331,8 @@ def _inline_conversion(column: Column, target: str, careful: str, bound: str, na
         lines = ["if s.isdigit() and s.isascii():", f"    {target} = INT(s)"]
     elif column.type is ColumnType.TEXT:
         return [f"{target} = s.strip() or {careful}(s)"]
+    elif column.type is ColumnType.CODE:
+        return [f"{target} = s.strip().lower() or {careful}(s)"]
     else:
         return [f"{target} = {careful}(s)"]
     if in_bounds:
@@ -333,7 +345,8 @@ def open_ledger(source: Source, kind: str, **options: Any) -> LedgerStream:
 
     Options: limits (``portal.uploads.UploadLimits``; default ``DEFAULT_LIMITS``), or max_bytes,
     max_uncompressed_bytes, max_compression_ratio one by one; service_codes (VAS codes accepted;
-    default SPEC §7.4's). Raises LedgerFileError for a file that cannot be read at all.
+    by default any code, lower-cased: the importer checks it against the warehouse's rate cards).
+    Raises LedgerFileError for a file that cannot be read at all.
     """
     return LedgerStream(source, kind, **options)
 

@@ -20,7 +20,9 @@ _CONTEXT = Context(prec=34)
 _MM3_PER_M3 = Decimal(10) ** 9
 _MISMATCH_TOLERANCE = Decimal("0.01")
 
-# SPEC §7.4: the VAS ledger's service codes (priced per piece or package, or taken at cost).
+# SPEC §7.4's VAS service codes (the Cainiao card's). The codes a VAS ledger may hold are the ones a rate
+# card of the warehouse prices (``tariffs.selectors.priced_service_codes``), checked by the importer; the
+# reader only lower-cases them. An at-cost code of this list still needs its amount on the row.
 PER_UNIT_SERVICE_CODES: tuple[str, ...] = (
     "air_column_bag",
     "card_insert",
@@ -71,6 +73,7 @@ class ColumnType(enum.Enum):
     INTEGER = "integer"
     DECIMAL = "decimal"
     CHOICE = "choice"
+    CODE = "code"  # free code text, lower-cased (checked by the caller)
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,10 @@ class Column:
             return values.date_parser(**kwargs)
         if self.type is ColumnType.TEXT:
             return values.text_parser(**kwargs)
-        if self.type is ColumnType.CHOICE:
+        if self.type is ColumnType.CHOICE or choices:
             return values.choice_parser(choices or self.choices, **kwargs)
+        if self.type is ColumnType.CODE:
+            return values.code_parser(**kwargs)
         if self.type is ColumnType.INTEGER:
             return values.integer_parser(**kwargs, **bounds)
         return values.decimal_parser(**kwargs, **bounds)
@@ -111,7 +116,7 @@ def _col(name: str, kind: ColumnType, *aliases: str, **options: Any) -> Column:
 
 
 _D, _T, _I = ColumnType.DATE, ColumnType.TEXT, ColumnType.INTEGER
-_N, _C = ColumnType.DECIMAL, ColumnType.CHOICE
+_N, _C, _K = ColumnType.DECIMAL, ColumnType.CHOICE, ColumnType.CODE
 
 
 # --- rows -------------------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("date", _D),
             _WAREHOUSE,
             _SELLER,
-            _col("service_code", _C, choices=VAS_SERVICE_CODES),
+            _col("service_code", _K),
             _col("quantity", _I, ge=0),
             _col("amount", _N, required=False, ge=0),
             _col("reference", _T, required=False),

@@ -41,6 +41,16 @@ def text_parser(*, required: bool, default: object = None) -> Callable[[str], ob
     return parse
 
 
+def code_parser(*, required: bool, default: object = None) -> Callable[[str], object]:
+    """A code whose valid values the caller knows (a VAS service code): the stripped, lower-cased text."""
+
+    def parse(raw: str) -> object:
+        value = raw.strip().lower()
+        return value if value else _blank(required, default)
+
+    return parse
+
+
 def choice_parser(
     choices: Collection[str], *, required: bool, default: object = None
 ) -> Callable[[str], object]:

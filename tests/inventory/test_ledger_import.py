@@ -13,7 +13,13 @@ from inventory.ledgers.imports import create_upload, import_ledger_file
 from inventory.models import LedgerFile, OutboundParcelRow, StockLedgerRow
 from portal.models import SellerAlias
 from tests.conftest import REPO, wait_for
-from tests.factories import SellerFactory, WarehouseFactory
+from tests.factories import (
+    ContractFactory,
+    SellerFactory,
+    ServiceLineFactory,
+    WarehouseFactory,
+    preset_card,
+)
 
 GOLDEN = REPO.parent / "shared" / "golden"
 STOCK_HEADER = (
@@ -27,6 +33,8 @@ def cainiao(db):
     seller = SellerFactory(code="shop123", name="123旗舰店")
     warehouse = WarehouseFactory(code="HK-XY", name="心怡香港海外备货仓")
     SellerAlias.objects.create(warehouse=warehouse, seller=seller, alias="123旗舰店")
+    # Its line is contracted under the Cainiao card, which prices the VAS codes of SPEC §7.4 (issue 11).
+    ContractFactory(seller=seller, service_line=ServiceLineFactory(warehouse=warehouse))
     return seller, warehouse
 
 
@@ -243,6 +251,60 @@ def test_unknown_service_code_stores_nothing(cainiao):
     assert [(e["row"], e["column"]) for e in ledger_file.errors] == [(4, "service_code")]
     from inventory.models import VasRow
 
+    assert not VasRow.objects.exists()
+
+
+VAS_CARTONS = (
+    "date,warehouse,seller,service_code,quantity,amount,reference\n2026-10-02,{wh},{seller},{code},3,,IN-1\n"
+)
+
+
+@pytest.mark.django_db
+def test_a_service_code_the_warehouse_rate_card_prices_is_stored():
+    """`receiving_carton` is priced by linkstar-jp-sample only: a warehouse whose line is contracted under
+    that card stores it (issue 11: codes come from rate cards, not a list in the reader)."""
+    from inventory.models import VasRow
+
+    seller, warehouse = SellerFactory(code="jp1"), WarehouseFactory(code="JP-1", currency="JPY")
+    line = ServiceLineFactory(warehouse=warehouse)
+    ContractFactory(seller=seller, service_line=line, rate_card=preset_card("linkstar-jp-sample", "JPY"))
+    data = VAS_CARTONS.format(wh="JP-1", seller="jp1", code="Receiving_Carton")
+    _, ledger_file = upload(data.encode(), seller=None, warehouse=warehouse, kind="vas")
+    assert ledger_file.status == LedgerFile.Status.STORED, ledger_file.errors
+    assert list(VasRow.objects.values_list("service_code", "quantity")) == [("receiving_carton", 3)]
+
+
+@pytest.mark.django_db
+def test_a_code_no_rate_card_of_the_warehouse_prices_is_a_row_error_listing_the_valid_ones(cainiao):
+    from inventory.models import VasRow
+
+    _, warehouse = cainiao
+    data = VAS_CARTONS.format(wh="HK-XY", seller="shop123", code="receiving_carton")
+    _, ledger_file = upload(data.encode(), seller=None, warehouse=warehouse, kind="vas")
+    assert ledger_file.status == LedgerFile.Status.FAILED
+    assert ledger_file.errors == [
+        {
+            "row": 2,
+            "column": "service_code",
+            "reason": 'unknown service code "receiving_carton": the rate cards of warehouse HK-XY price '
+            "air_column_bag, card_insert, declaration_amendment, destruction, inspection_fee, kitting, "
+            "lab_test, labeling, repack, special_packaging, unplanned_receiving",
+        }
+    ]
+    assert not VasRow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_no_vas_code_is_valid_where_no_rate_card_prices_vas():
+    from inventory.models import VasRow
+
+    SellerFactory(code="s9")
+    warehouse = WarehouseFactory(code="WH-9")
+    data = VAS_CARTONS.format(wh="WH-9", seller="s9", code="card_insert")
+    _, ledger_file = upload(data.encode(), seller=None, warehouse=warehouse, kind="vas")
+    assert [e["reason"] for e in ledger_file.errors] == [
+        'unknown service code "card_insert": no rate card of warehouse WH-9 prices VAS'
+    ]
     assert not VasRow.objects.exists()
 
 
