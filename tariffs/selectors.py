@@ -106,14 +106,15 @@ def rule_specs(version: RateCardVersion) -> list[RuleSpec]:
     ]
 
 
-def priced_service_codes(warehouse) -> set[str]:
+def priced_service_codes(warehouse, *, seller=None) -> set[str]:
     """The VAS service codes some rate card prices at ``warehouse``: the codes (fixed price or at cost) of
-    the VAS-ledger rules in any version of a card contracted on one of the warehouse's service lines."""
+    the VAS-ledger rules in any version of a card contracted on one of the warehouse's service lines.
+    With ``seller``, only that seller's contracts count (a seller's own upload learns nothing of others')."""
     vas_kinds = [kind for kind in KINDS if get_kind(kind).ledger == "vas"]
-    params = FeeRule.objects.filter(
-        kind__in=vas_kinds,
-        version__rate_card__contracts__service_line__warehouse=warehouse,
-    ).values_list("params", flat=True)
+    contracts = {"version__rate_card__contracts__service_line__warehouse": warehouse}
+    if seller is not None:
+        contracts["version__rate_card__contracts__seller"] = seller
+    params = FeeRule.objects.filter(kind__in=vas_kinds, **contracts).values_list("params", flat=True)
     codes: set[str] = set()
     for raw in params:
         for section in ("prices", "at_cost"):

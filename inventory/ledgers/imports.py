@@ -252,7 +252,10 @@ class Resolver:
             for pk, code, status in Seller.objects.values_list("pk", "code", "status")
         }
         # VAS service codes: the ones a rate card of the warehouse's service lines prices (issue 11).
-        self.service_codes = priced_service_codes(wh) if ledger_file.kind == "vas" else set()
+        own_seller = ledger_file.seller if ledger_file.source == LedgerFile.Source.SELLER else None
+        self.service_codes = (
+            priced_service_codes(wh, seller=own_seller) if ledger_file.kind == "vas" else set()
+        )
         self.aliases: dict[str, tuple[int, str]] = {
             alias.lower(): (pk, status)
             for alias, pk, status in SellerAlias.objects.filter(warehouse=wh).values_list(

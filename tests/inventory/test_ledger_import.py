@@ -295,6 +295,34 @@ def test_a_code_no_rate_card_of_the_warehouse_prices_is_a_row_error_listing_the_
 
 
 @pytest.mark.django_db
+def test_a_sellers_own_upload_checks_codes_against_its_own_contracts_only():
+    """Another seller's card at the same warehouse prices `receiving_carton`; this seller's card does not,
+    so its own upload is refused, and the reason lists only its own card's codes (nothing of the other's)."""
+    from inventory.models import VasRow
+
+    warehouse = WarehouseFactory(code="JP-2", currency="JPY")
+    line = ServiceLineFactory(warehouse=warehouse)
+    other, seller = SellerFactory(code="jp-other"), SellerFactory(code="jp-own")
+    ContractFactory(seller=other, service_line=line, rate_card=preset_card("linkstar-jp-sample", "JPY"))
+    ContractFactory(seller=seller, service_line=line, rate_card=preset_card("cainiao-bonded", "CNY"))
+    data = VAS_CARTONS.format(wh="JP-2", seller="jp-own", code="receiving_carton")
+    _, ledger_file = upload(data.encode(), seller=seller, warehouse=warehouse, kind="vas", source="seller")
+    assert ledger_file.status == LedgerFile.Status.FAILED
+    assert ledger_file.errors == [
+        {
+            "row": 2,
+            "column": "service_code",
+            "reason": 'unknown service code "receiving_carton": the rate cards of warehouse JP-2 price '
+            "air_column_bag, card_insert, declaration_amendment, destruction, inspection_fee, kitting, "
+            "lab_test, labeling, repack, special_packaging, unplanned_receiving",
+        }
+    ]
+    assert not VasRow.objects.exists()
+    _, stored = upload(data.encode(), seller=None, warehouse=warehouse, kind="vas")  # the warehouse's file
+    assert stored.status == LedgerFile.Status.STORED, stored.errors
+
+
+@pytest.mark.django_db
 def test_no_vas_code_is_valid_where_no_rate_card_prices_vas():
     from inventory.models import VasRow
 
