@@ -672,11 +672,10 @@ class LedgerReplacement(models.Model):
 class ClosedPeriod(models.Model):
     """A month of a seller at a warehouse whose invoice is issued (SPEC §6 "Closed periods"): no
     warehouse-source row dated in it can be added, replaced or withdrawn. Billing writes it through
-    ``close_ledger_period`` when it issues the invoice.
+    ``close_ledger_period`` when it issues the invoice of a seller, service line and month.
 
-    Ledger rows carry no service line yet, so a closed month holds every warehouse-source row of the seller
-    at the warehouse; ``service_line`` records which invoice closed it (and will narrow the check once rows
-    have one)."""
+    With a ``service_line`` it closes that line's rows only; without one (rows stored before rows had a
+    line, or a whole-warehouse close) every line of the seller at the warehouse."""
 
     seller = models.ForeignKey(
         "portal.Seller", on_delete=models.PROTECT, related_name="closed_periods", verbose_name=_("seller")
@@ -745,6 +744,16 @@ class LedgerRowBase(models.Model):
     )  # the per-kind (seller, warehouse, day) index serves
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    # The service line the row is billed on (SPEC §6): the row's ``service_line`` column, or implied by the
+    # seller's one contract at the warehouse. Empty only on rows stored before rows had one.
+    service_line = models.ForeignKey(
+        ServiceLine,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     source = models.CharField(max_length=10, choices=LedgerFile.Source.choices)
     row_number = models.PositiveIntegerField()

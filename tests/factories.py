@@ -76,6 +76,7 @@ class OperatorFactory(factory.django.DjangoModelFactory):
 class WarehouseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "portal.Warehouse"
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"WH-{n}")
     name = factory.Sequence(lambda n: f"Warehouse {n}")
@@ -83,12 +84,21 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
     operator = factory.SubFactory(OperatorFactory)
     currency = "CNY"
 
+    @factory.post_generation
+    def default_line(self, create, extracted, **kwargs):
+        """A warehouse offers one or more service lines (SPEC §3): one "standard" line unless told not to
+        (``default_line=False``), so that its ledger rows have the line they imply."""
+        if create and extracted is not False:
+            from portal.models import ServiceLine
+
+            ServiceLine.objects.create(warehouse=self, code="standard", name="Standard")
+
 
 class ServiceLineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "portal.ServiceLine"
 
-    warehouse = factory.SubFactory(WarehouseFactory)
+    warehouse = factory.SubFactory(WarehouseFactory, default_line=False)
     code = factory.Sequence(lambda n: f"line-{n}")
     name = factory.Sequence(lambda n: f"Line {n}")
 

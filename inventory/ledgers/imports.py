@@ -30,89 +30,19 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.ledgers import LedgerFileError, RowError, open_ledger
-from inventory.ledgers.schemas import StockVolumes, VasRow
-from inventory.models import LEDGER_ROW_MODELS, ClosedPeriod, LedgerFile, LedgerReplacement
+from inventory.ledgers import InboundRow, LedgerFileError, RowError, keys, open_ledger
+from inventory.ledgers.kinds import LedgerKind, get_kind
+from inventory.ledgers.schemas import VasRow
+from inventory.models import ClosedPeriod, LedgerFile, LedgerReplacement
 from inventory.upload_policy import QuotaExceeded, check_upload_quota
 from portal.models import Seller, SellerAlias, ServiceLine, Warehouse
 from portal.uploads import UploadLimits, bytes_text, upload_limits
+from tariffs.models import Contract
 from tariffs.selectors import priced_service_codes
 
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 25_000
 SHOWN_ERRORS = 200
-DATE_FIELD = {"stock": "business_date", "outbound": "ship_date"}  # the others: "date"
-# Columns stored per kind (besides the common ones), in ``LedgerRowBase`` + model field order.
-COLUMNS = {
-    "stock": [
-        "business_date",
-        "item_id",
-        "length_mm",
-        "height_mm",
-        "width_mm",
-        "units_per_carton",
-        "volume_mm3",
-        "total_volume_m3",
-        "sales_qty",
-        "stock_qty",
-        "daily_volume_m3",
-        "volume_mismatch",  # computed last
-    ],
-    "outbound": [
-        "order_no",
-        "ship_date",
-        "weight_kg",
-        "sku_kinds",
-        "units",
-        "carrier",
-        "destination",
-        "length_mm",
-        "width_mm",
-        "height_mm",
-    ],
-    "vas": ["date", "service_code", "quantity", "amount", "reference"],
-    "tax": ["order_no", "date", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"],
-    "inbound": ["date", "line", "packages", "weight_kg", "reference"],
-    "receiving": [
-        "date",
-        "service",
-        "units",
-        "unit_value_cny",
-        "volume_m3",
-        "freight_rate_per_kg",
-        "weight_kg",
-        "reference",
-    ],
-}
-COMPUTED = {"stock": ("daily_volume_m3", "volume_mismatch")}  # properties of the parsed row, not its fields
-TEXT_FIELDS = {
-    "item_id",
-    "order_no",
-    "carrier",
-    "destination",
-    "service_code",
-    "reference",
-    "line",
-    "service",
-}
-NULLABLE = {
-    "volume_mm3",
-    "total_volume_m3",
-    "units",
-    "carrier",
-    "destination",
-    "length_mm",
-    "width_mm",
-    "height_mm",
-    "amount",
-    "reference",
-    "unit_value_cny",
-    "volume_m3",
-    "freight_rate_per_kg",
-    "weight_kg",
-}
-TEXT_DEFAULTS = {"carrier", "destination", "reference"}  # NOT NULL text columns: blank instead of NULL
-COMMON = ["ledger_file_id", "warehouse_id", "source", "seller_id", "row_number", "is_current"]
 # PostgreSQL advisory lock (class, warehouse id) that orders a warehouse's ledger changes and the closing of
 # its months: uploads and withdrawals hold it shared while they check closed months and write; a close holds
 # it exclusive, so it waits for the ones in flight and the next ones see it.
@@ -233,12 +163,17 @@ def _holder_of(key: str) -> LedgerFile | None:
 
 
 class Resolver:
-    """Warehouse and seller of a row, checked against the upload (SPEC §6 "Seller of a row").
+    """Warehouse, seller and service line of a row, checked against the upload (SPEC §6 "Seller of a row",
+    "Service line of a row").
 
     The warehouse by its code or name; the seller by its code or by an alias ops registered for this
     warehouse, both case-insensitive. A display name never matches (names are not unique), a seller not
     yet approved matches no row, and a value that is both a code and another seller's alias (data from
     before the shared namespace) matches nobody: a row lands on its own seller or is refused.
+
+    The service line by the row's ``service_line`` code (an inbound row's ``line`` when it is one of the
+    warehouse's lines), else the seller's one contracted line at the warehouse, else the warehouse's only
+    line; a seller with contracts on several lines must name one.
     """
 
     def __init__(self, ledger_file: LedgerFile):
@@ -246,11 +181,12 @@ class Resolver:
         wh = ledger_file.warehouse
         self.warehouse_names = {wh.code.lower(), wh.name.lower()}
         self.seller_code = ledger_file.seller.code if ledger_file.seller_id else None
-        self.good: dict[tuple[str, str], int] = {}
+        self.good: dict[tuple, tuple[int, int]] = {}
         self.codes: dict[str, tuple[int, str]] = {
             code.lower(): (pk, status)
             for pk, code, status in Seller.objects.values_list("pk", "code", "status")
         }
+        self.code_of = {pk: code for code, (pk, _status) in self.codes.items()}
         # VAS service codes: the ones a rate card of the warehouse's service lines prices (issue 11).
         own_seller = ledger_file.seller if ledger_file.source == LedgerFile.Source.SELLER else None
         self.service_codes = (
@@ -262,19 +198,73 @@ class Resolver:
                 "alias", "seller_id", "seller__status"
             )
         }
+        self.line_ids = {
+            code.lower(): pk
+            for pk, code in ServiceLine.objects.filter(warehouse=wh).values_list("pk", "code")
+        }
+        self.line_code = {pk: code for code, pk in self.line_ids.items()}
+        self.contract_lines: dict[int, set[int]] = {}
+        for seller_id, line_id in Contract.objects.filter(service_line__warehouse=wh).values_list(
+            "seller_id", "service_line_id"
+        ):
+            self.contract_lines.setdefault(seller_id, set()).add(line_id)
 
-    def check(self, row) -> tuple[int | None, list[RowError]]:
-        key = (row.warehouse, row.seller)
-        seller_id = self.good.get(key)
-        if seller_id is None:  # a pair not yet seen on a good row (most rows of a file repeat one)
+    def check(self, row) -> tuple[int | None, int | None, list[RowError]]:
+        """(seller id, service line id, errors) of a parsed row."""
+        explicit = row.service_line
+        if explicit is None and row.__class__ is InboundRow and row.line in self.line_ids:
+            explicit = row.line  # SPEC §6: the inbound ledger's line is the service line
+        key = (row.warehouse, row.seller, explicit)
+        resolved = self.good.get(key)
+        if resolved is None:  # a combination not yet seen on a good row (most rows of a file repeat one)
             seller_id, errors = self.resolve(row)
+            line_id = None
+            if seller_id is not None:
+                line_id, reason = self.line_of(seller_id, explicit)
+                if reason:
+                    errors.append(RowError(row.row_number, "service_line", reason))
             if not errors:
-                self.good[key] = seller_id
+                self.good[key] = (seller_id, line_id)
         else:
-            errors = []
+            (seller_id, line_id), errors = resolved, []
         if row.__class__ is VasRow and row.service_code not in self.service_codes:
             errors = [*errors, self.unknown_service_code(row)]
-        return seller_id, errors
+        return seller_id, line_id, errors
+
+    def line_of(self, seller_id: int, explicit: str | None) -> tuple[int | None, str | None]:
+        """The line of a row of ``seller_id`` naming ``explicit`` (or nothing), or why there is none."""
+        warehouse = self.ledger_file.warehouse.code
+        contracted = self.contract_lines.get(seller_id, set())
+        seller = self.code_of.get(seller_id, "?")
+        if explicit:
+            line_id = self.line_ids.get(explicit)
+            if line_id is None:
+                return None, (
+                    f'unknown service line "{explicit}": the service lines of warehouse {warehouse} are '
+                    + (", ".join(sorted(self.line_ids)) or "none")
+                )
+            if contracted and line_id not in contracted:
+                return None, (
+                    f'seller {seller} has no contract on service line "{explicit}" at {warehouse} (its lines '
+                    f"there: {self._codes(contracted)})"
+                )
+            return line_id, None
+        if len(contracted) == 1:
+            return next(iter(contracted)), None
+        if contracted:
+            return None, (
+                f"the service_line column is required: seller {seller} has contracts on several "
+                f"service lines at {warehouse} ({self._codes(contracted)})"
+            )
+        if len(self.line_ids) == 1:
+            return next(iter(self.line_ids.values())), None
+        return None, (
+            f"the service_line column is required: seller {seller} has no contract at {warehouse}, whose "
+            f"service lines are {', '.join(sorted(self.line_ids)) or 'none'}"
+        )
+
+    def _codes(self, line_ids) -> str:
+        return ", ".join(sorted(self.line_code[pk] for pk in line_ids))
 
     def unknown_service_code(self, row) -> RowError:
         warehouse = self.ledger_file.warehouse.code
@@ -339,24 +329,26 @@ def copy_text(value) -> str:
     return str(value)
 
 
-COMPUTE = {"stock": StockVolumes}  # a fresh calculator (with its cache) per file
-
-
-def line_builder(kind: str, row_type, prefix: str):
+def line_builder(kind: LedgerKind, row_type, prefix: str, *, in_force: bool = True):
     """A fast ``row -> COPY line`` for one kind: fields by index (C speed), ``str`` for the typed values,
     ``\\N`` only where a column may be empty, text escaped only when it needs it.
 
-    ``prefix`` holds the upload's constant columns; seller and row number follow, then the kind's columns.
+    ``prefix`` holds the upload's constant columns; seller, service line, row number and ``is_current``
+    follow (``kinds.COMMON_COLUMNS``), then the kind's columns (``LedgerKind.stored_columns``).
     """
     fields = row_type._fields
-    plain = [name for name in COLUMNS[kind] if name not in COMPUTED.get(kind, ())]
+    plain = [name for name in kind.stored_columns if name not in kind.computed]
     getter = operator.itemgetter(*(fields.index(name) for name in plain))
-    compute = COMPUTE[kind]() if kind in COMPUTE else None
-    text = [index for index, name in enumerate(plain) if name in TEXT_FIELDS]
-    blank_text = [index for index, name in enumerate(plain) if name in TEXT_DEFAULTS]
-    nullable = [index for index, name in enumerate(plain) if name in NULLABLE and name not in TEXT_DEFAULTS]
+    compute = kind.calculator() if kind.calculator is not None else None
+    text = [index for index, name in enumerate(plain) if name in kind.text_columns]
+    blank_text = [index for index, name in enumerate(plain) if name in kind.blank_text_columns]
+    nullable = [
+        index
+        for index, name in enumerate(plain)
+        if name in kind.nullable_columns and name not in kind.blank_text_columns
+    ]
 
-    def build(row, seller_id: int) -> str:
+    def build(row, seller_id: int, line_id: int) -> str:
         values = list(getter(row))
         for index in blank_text:
             if values[index] is None:
@@ -370,10 +362,13 @@ def line_builder(kind: str, row_type, prefix: str):
                 values[index] = copy_text(value)
         if compute is not None:
             values.extend(compute(row))
-        return line(seller_id, row.row_number, *values)
+        return line(seller_id, line_id, row.row_number, *values)
 
-    width = len(plain) + (2 if compute is not None else 0)
-    line = (prefix.replace("{", "{{").replace("}", "}}") + "\t{}\t{}\tt" + "\t{}" * width + "\n").format
+    width = len(plain) + len(kind.computed)
+    current = "t" if in_force else "f"
+    line = (
+        prefix.replace("{", "{{").replace("}", "}}") + "\t{}\t{}\t{}\t" + current + "\t{}" * width + "\n"
+    ).format
     return build
 
 
@@ -399,24 +394,26 @@ def import_ledger_file(ledger_file_id: int, *, now=None) -> LedgerFile:
 
 @dataclass
 class Scan:
-    """What pass 1 found: row counts, errors (shown and as CSV), and each seller's first and last day."""
+    """What pass 1 found: row counts, errors (shown and as CSV), and the first and last day of each (seller,
+    service line) the upload holds."""
 
     rows: int = 0
     error_count: int = 0
     bad_rows: int = 0
     shown: list = field(default_factory=list)
     errors_csv: io.StringIO = field(default_factory=io.StringIO)
-    periods: dict = field(default_factory=dict)  # seller -> [first day, last day]
+    periods: dict = field(default_factory=dict)  # (seller id, service line id) -> [first day, last day]
     file_error: LedgerFileError | None = None
 
-    def add_errors(self, errors: list[RowError]) -> None:
-        """Errors found after the rows were read (a closed month between a seller's first and last day)."""
+    def add_errors(self, errors: list[RowError], total: int | None = None) -> None:
+        """Errors found after the rows were read (a closed month in a span, a key held elsewhere); ``total``
+        counts the ones not listed too."""
         writer = csv.writer(self.errors_csv)
         for error in errors:
-            self.error_count += 1
             writer.writerow([error.row, error.column, error.reason])
             if len(self.shown) < SHOWN_ERRORS:
                 self.shown.append({"row": error.row, "column": error.column, "reason": error.reason})
+        self.error_count += len(errors) if total is None else max(total, len(errors))
 
 
 # --- closed periods (SPEC §6): the store's side of an issued invoice --------------------------------------
@@ -434,47 +431,48 @@ def lock_ledgers(warehouse_id: int, *, exclusive: bool) -> None:
         cursor.execute(f"SELECT {function}(%s, %s)", [LEDGER_LOCK_CLASS, warehouse_id])
 
 
-def closed_months(ledger_file: LedgerFile) -> dict[int, dict[date, ClosedPeriod]]:
-    """seller id -> {first day of a closed month: its ClosedPeriod} at the upload's warehouse; empty for a
-    seller-source upload (those stay open for disputes)."""
+def closed_months(ledger_file: LedgerFile) -> dict[int, dict[tuple[int | None, date], ClosedPeriod]]:
+    """seller id -> {(service line id or None for every line, first day of a closed month): its ClosedPeriod}
+    at the upload's warehouse; empty for a seller-source upload (those stay open for disputes)."""
     if ledger_file.source != LedgerFile.Source.WAREHOUSE:
         return {}
-    closed: dict[int, dict[date, ClosedPeriod]] = {}
+    closed: dict[int, dict[tuple[int | None, date], ClosedPeriod]] = {}
     periods = ClosedPeriod.objects.filter(warehouse_id=ledger_file.warehouse_id)
     if ledger_file.seller_id:
         periods = periods.filter(seller_id=ledger_file.seller_id)
-    for period in periods.select_related("seller", "warehouse").order_by("month", "pk"):
-        closed.setdefault(period.seller_id, {}).setdefault(period.month, period)
+    for period in periods.select_related("seller", "warehouse", "service_line").order_by("month", "pk"):
+        closed.setdefault(period.seller_id, {}).setdefault((period.service_line_id, period.month), period)
     return closed
 
 
 def closed_reason(period: ClosedPeriod) -> str:
     reference = f" ({period.reference})" if period.reference else ""
+    line = f", service line {period.service_line.code}" if period.service_line_id else ""
     return (
-        f"{period.month:%Y-%m} is closed for seller {period.seller.code} at {period.warehouse.code}: its "
-        f"invoice{reference} is issued; corrections are credit notes or a supplementary invoice"
+        f"{period.month:%Y-%m} is closed for seller {period.seller.code} at {period.warehouse.code}{line}: "
+        f"its invoice{reference} is issued; corrections are credit notes or a supplementary invoice"
     )
 
 
-def _closed_in_range(ledger_file: LedgerFile, scan: Scan) -> list[RowError]:
-    """A closed month between a seller's first and last day in the upload: storing it would add or replace
-    rows there. Run under the lock, in the storing transaction: the check that counts."""
+def _closed_in_range(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan) -> list[RowError]:
+    """A closed month between the first and last day of a (seller, line) in the upload: storing it would add
+    or replace rows there. Run under the lock, in the storing transaction: the check that counts."""
     if ledger_file.source != LedgerFile.Source.WAREHOUSE or not scan.periods:
         return []
-    column = DATE_FIELD.get(ledger_file.kind, "date")
     errors = []
-    for seller_id, (first, last) in sorted(scan.periods.items()):
+    for (seller_id, line_id), (first, last) in sorted(scan.periods.items(), key=lambda item: item[0]):
         periods = ClosedPeriod.objects.filter(
+            Q(service_line_id=line_id) | Q(service_line__isnull=True),
             warehouse_id=ledger_file.warehouse_id,
             seller_id=seller_id,
             month__gte=first.replace(day=1),
             month__lte=last,
-        ).select_related("seller", "warehouse")
+        ).select_related("seller", "warehouse", "service_line")
         for period in periods.order_by("month", "pk"):
             errors.append(
                 RowError(
                     None,
-                    column,
+                    kind.date_field,
                     f"this upload's days for seller {period.seller.code} run from {first} to {last}: "
                     + closed_reason(period),
                 )
@@ -483,26 +481,32 @@ def _closed_in_range(ledger_file: LedgerFile, scan: Scan) -> list[RowError]:
 
 
 def _scan(
-    ledger_file: LedgerFile, resolver: Resolver, write_lines, progress, closed: dict | None = None
+    ledger_file: LedgerFile,
+    resolver: Resolver,
+    write_lines,
+    progress,
+    closed: dict | None = None,
+    *,
+    in_force=True,
 ) -> Scan:
     """Read every row: resolve it, collect its errors, and hand the COPY lines of good rows to ``write_lines``
     (until the first bad row: after that only errors are collected, so that every one is reported).
 
-    ``closed`` (``closed_months``): a row dated in a closed month of its seller is a row error."""
-    kind = ledger_file.kind
-    date_field = DATE_FIELD.get(kind, "date")
+    ``closed`` (``closed_months``): a row dated in a closed month of its seller and line is a row error."""
+    kind = get_kind(ledger_file.kind)
+    date_field = kind.date_field
     scan = Scan()
     error_writer = csv.writer(scan.errors_csv)
     error_writer.writerow(["row", "column", "reason"])
     pending: list[str] = []
     try:
         limits = ledger_limits(ledger_file.source)
-        with ledger_file.file.open("rb") as handle, open_ledger(handle, kind, limits=limits) as stream:
+        with ledger_file.file.open("rb") as handle, open_ledger(handle, kind.key, limits=limits) as stream:
             ledger_file.file_format, ledger_file.encoding = stream.file_format, stream.encoding or ""
             prefix = "\t".join(
                 copy_text(v) for v in (ledger_file.pk, ledger_file.warehouse_id, ledger_file.source)
             )
-            build = line_builder(kind, stream.schema.row_type, prefix)
+            build = line_builder(kind, stream.schema.row_type, prefix, in_force=in_force)
             periods, shown = scan.periods, scan.shown
             rows = error_count = 0
             for _row_number, result in stream:
@@ -510,20 +514,24 @@ def _scan(
                 if isinstance(result, list):
                     row_errors = result
                 else:
-                    seller_id, row_errors = resolver.check(result)
+                    seller_id, line_id, row_errors = resolver.check(result)
                     if closed and not row_errors and seller_id in closed:
                         day = getattr(result, date_field)
-                        period = closed[seller_id].get(day.replace(day=1))
+                        month = day.replace(day=1)
+                        months = closed[seller_id]
+                        period = months.get((line_id, month)) or months.get((None, month))
                         if period is not None:
                             row_errors = [RowError(result.row_number, date_field, closed_reason(period))]
                     if not row_errors and not error_count:
                         day = getattr(result, date_field)
-                        span = periods.setdefault(seller_id, [day, day])
-                        if day < span[0]:
+                        span = periods.get((seller_id, line_id))
+                        if span is None:
+                            periods[seller_id, line_id] = [day, day]
+                        elif day < span[0]:
                             span[0] = day
                         elif day > span[1]:
                             span[1] = day
-                        pending.append(build(result, seller_id))
+                        pending.append(build(result, seller_id, line_id))
                         if len(pending) >= 10_000:
                             write_lines(pending)
                             pending.clear()
@@ -569,15 +577,15 @@ class _Abort(Exception):
 def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
     """Check every row and store them all or none. On PostgreSQL the rows stream into ``COPY`` while the
     file is still being read (the server works on the other core), inside a transaction rolled back at
-    the first bad row; elsewhere they are spooled and loaded by ``bulk_create`` after the check."""
-    kind = ledger_file.kind
-    model = LEDGER_ROW_MODELS[kind]
+    the first bad row; elsewhere they are spooled and loaded by ``bulk_create`` after the check, out of force
+    until the keys are checked. Then, in the same transaction: closed months, keys held by uploads this one
+    does not replace, retirement of the rows it replaces, and the keys among the rows in force."""
+    kind = get_kind(ledger_file.kind)
     resolver = Resolver(ledger_file)  # its queries run now: the connection is busy while COPY streams
     if connection.vendor == "postgresql":
         side, progress = _progress_on_side_connection(ledger_file.pk)
-        columns = COMMON + COLUMNS[kind]
-        column_of = {f.attname: f.column for f in model._meta.concrete_fields}
-        sql = f"COPY {model._meta.db_table} ({', '.join(column_of[c] for c in columns)}) FROM STDIN"
+        column_of = {f.attname: f.column for f in kind.model._meta.concrete_fields}
+        sql = f"COPY {kind.table} ({', '.join(column_of[c] for c in kind.copy_columns)}) FROM STDIN"
         try:
             with transaction.atomic():
                 # Closed months are read under the lock a close takes exclusively, in the transaction that
@@ -590,10 +598,7 @@ def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
                     )
                     if scan.file_error or scan.error_count or not scan.rows:
                         raise _Abort
-                scan.add_errors(_closed_in_range(ledger_file, scan))
-                if scan.error_count:
-                    raise _Abort
-                return _finish(ledger_file, scan, model, now=now)
+                return _put_in_force(ledger_file, kind, scan, now=now)
         except _Abort:
             pass
         finally:
@@ -606,42 +611,69 @@ def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
                 spool.writelines,
                 lambda rows: LedgerFile.objects.filter(pk=ledger_file.pk).update(rows_checked=rows),
                 closed_months(ledger_file),
+                in_force=False,
             )
             if not (scan.file_error or scan.error_count or not scan.rows):
                 spool.seek(0)
                 try:
                     with transaction.atomic():
                         lock_ledgers(ledger_file.warehouse_id, exclusive=False)
-                        scan.add_errors(_closed_in_range(ledger_file, scan))  # closed since the scan
-                        if scan.error_count:
-                            raise _Abort
-                        _bulk_load(model, COMMON + COLUMNS[kind], spool)
-                        return _finish(ledger_file, scan, model, now=now)
+                        _bulk_load(kind.model, kind.copy_columns, spool)
+                        return _put_in_force(ledger_file, kind, scan, now=now)
                 except _Abort:
                     pass
     return _refuse(ledger_file, scan, now=now)
 
 
-def _finish(ledger_file: LedgerFile, scan: Scan, model, *, now=None) -> LedgerFile:
-    """In the storing transaction: older rows of the same seller and days stop being current and point at
-    this upload (so do rows an older upload had replaced: this one is now the newest over them, and they
-    come back only if it is withdrawn); which uploads it replaced, and how many rows, is recorded."""
-    now = now or timezone.now()
-    date_field = DATE_FIELD.get(ledger_file.kind, "date")
+def _put_in_force(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan, *, now=None) -> LedgerFile:
+    """In the storing transaction, the rows loaded: refuse a closed month in a span (closed since the scan)
+    and keys in force from uploads this one does not replace; retire the rows it replaces; check the keys
+    among the rows in force (a duplicate inside the file shows here); record the replacements. Raises
+    ``_Abort`` with the errors added to ``scan``."""
+    scan.add_errors(_closed_in_range(ledger_file, kind, scan))
+    if scan.error_count:
+        raise _Abort
+    errors, total = keys.held_elsewhere(kind, ledger_file, scan.periods, SHOWN_ERRORS)
+    if total:
+        scan.bad_rows += total
+        scan.add_errors(errors, total)
+        raise _Abort
+    replaced = _retire_replaced(ledger_file, kind, scan)
+    if not keys.check_now(kind, ledger_file):
+        errors, total = keys.in_file_duplicates(kind, ledger_file, SHOWN_ERRORS)
+        if not total:  # another upload stored the same keys meanwhile
+            errors = [
+                RowError(
+                    None, None, "another upload of the same rows was stored meanwhile; upload this file again"
+                )
+            ]
+        scan.bad_rows += total
+        scan.add_errors(errors, total)
+        raise _Abort
+    return _finish(ledger_file, scan, replaced, now=now)
+
+
+def _retire_replaced(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan) -> dict[int, int]:
+    """Older rows of the same seller, line and days stop being current and point at this upload (so do rows an
+    older upload had replaced: this one is now the newest over them, and they come back only if it is
+    withdrawn). Returns {replaced upload id: rows it had in force}."""
     replaced: dict[int, int] = {}
-    for seller_id, (first, last) in scan.periods.items():
-        older = model.objects.filter(
-            seller_id=seller_id,
-            warehouse_id=ledger_file.warehouse_id,
-            source=ledger_file.source,
-            **{f"{date_field}__range": (first, last)},
-        ).exclude(ledger_file=ledger_file)
-        in_force = older.filter(is_current=True).values_list("ledger_file_id").annotate(n=Count("pk"))
-        for file_id, count in in_force.order_by():
-            replaced[file_id] = replaced.get(file_id, 0) + count
-        older.filter(Q(is_current=True) | Q(replaced_by__isnull=False)).update(
-            is_current=False, replaced_by=ledger_file
-        )
+    older = (
+        kind.model.objects.filter(warehouse_id=ledger_file.warehouse_id, source=ledger_file.source)
+        .filter(keys.scope(kind, scan.periods))
+        .exclude(ledger_file=ledger_file)
+    )
+    in_force = older.filter(is_current=True).values_list("ledger_file_id").annotate(n=Count("pk"))
+    for file_id, count in in_force.order_by():
+        replaced[file_id] = replaced.get(file_id, 0) + count
+    retired = older.filter(Q(is_current=True) | Q(replaced_by__isnull=False))
+    retired.update(is_current=False, replaced_by=ledger_file)
+    return replaced
+
+
+def _finish(ledger_file: LedgerFile, scan: Scan, replaced: dict[int, int], *, now=None) -> LedgerFile:
+    """Which uploads this one replaced, and how many rows, is recorded; the upload is stored."""
+    now = now or timezone.now()
     LedgerReplacement.objects.bulk_create(
         LedgerReplacement(new_file=ledger_file, old_file_id=file_id, rows=count, replaced_at=now)
         for file_id, count in sorted(replaced.items())
@@ -751,21 +783,41 @@ def withdraw_ledger_file(
                 _("Upload #%(id)s is “%(status)s”: only a stored upload can be withdrawn.")
                 % {"id": ledger_file.pk, "status": ledger_file.get_status_display()}
             )
-        model = LEDGER_ROW_MODELS[ledger_file.kind]
+        kind = get_kind(ledger_file.kind)
+        model = kind.model
         own = model.objects.filter(ledger_file=ledger_file)
         restored = model.objects.filter(replaced_by=ledger_file)
         if ledger_file.source == LedgerFile.Source.WAREHOUSE:
-            closed = _closed_months_touched(ledger_file, model, own, restored)
+            closed = _closed_months_touched(ledger_file, kind, own, restored)
             if closed:
                 raise WithdrawalRefused(
                     _("Upload #%(id)s cannot be withdrawn: %(reasons)s.")
                     % {"id": ledger_file.pk, "reasons": "; ".join(closed_reason(p) for p in closed)}
                 )
+        # Rows coming back must respect the natural keys (SPEC §6): an upload stored since may hold a key.
+        clashes = keys.restore_clashes(kind, ledger_file)
+        if clashes:
+            raise WithdrawalRefused(
+                _(
+                    "Upload #%(id)s cannot be withdrawn: rows it replaced would come back while newer "
+                    "uploads hold their keys: %(clashes)s. Withdraw those uploads first."
+                )
+                % {"id": ledger_file.pk, "clashes": "; ".join(clashes)}
+            )
         rows_withdrawn = own.filter(is_current=True).count()
         own.filter(Q(is_current=True) | Q(replaced_by__isnull=False)).update(
             is_current=False, replaced_by=None
         )
-        rows_restored = restored.update(is_current=True, replaced_by=None)
+        try:
+            with transaction.atomic():
+                rows_restored = restored.update(is_current=True, replaced_by=None)
+        except IntegrityError:  # SQLite checks at once
+            rows_restored = -1
+        if rows_restored < 0 or not keys.check_deferred(kind):  # a race the check above cannot see
+            raise WithdrawalRefused(
+                _("Upload #%(id)s cannot be withdrawn now: its rows clash with rows stored meanwhile.")
+                % {"id": ledger_file.pk}
+            )
         ledger_file.status = LedgerFile.Status.WITHDRAWN
         ledger_file.withdrawn_at = now or timezone.now()
         ledger_file.withdrawn_by = by
@@ -774,21 +826,34 @@ def withdraw_ledger_file(
     return Withdrawal(ledger_file, rows_withdrawn=rows_withdrawn, rows_restored=rows_restored)
 
 
-def _closed_months_touched(ledger_file: LedgerFile, model, *querysets) -> list[ClosedPeriod]:
-    """The closed periods of the upload's warehouse in which any row of ``querysets`` is dated."""
-    date_field = DATE_FIELD.get(ledger_file.kind, "date")
+def _closed_months_touched(ledger_file: LedgerFile, kind: LedgerKind, *querysets) -> list[ClosedPeriod]:
+    """The closed periods of the upload's warehouse in which any row of ``querysets`` is dated (a period of
+    one line closes that line's rows and rows of no line; a period of no line closes every line)."""
     touched = set()
     for queryset in querysets:
-        months = queryset.annotate(month=TruncMonth(date_field)).values_list("seller_id", "month").distinct()
-        touched.update((seller_id, _first_day(month)) for seller_id, month in months.order_by())
+        months = (
+            queryset.annotate(month=TruncMonth(kind.date_field))
+            .values_list("seller_id", "service_line_id", "month")
+            .distinct()
+        )
+        touched.update((seller, line, _first_day(month)) for seller, line, month in months.order_by())
     if not touched:
         return []
     periods = ClosedPeriod.objects.filter(
         warehouse_id=ledger_file.warehouse_id,
-        seller_id__in={seller_id for seller_id, _month in touched},
-        month__in={month for _seller, month in touched},
-    ).select_related("seller", "warehouse")
-    return [p for p in periods.order_by("month", "seller__code") if (p.seller_id, p.month) in touched]
+        seller_id__in={seller_id for seller_id, _line, _month in touched},
+        month__in={month for _seller, _line, month in touched},
+    ).select_related("seller", "warehouse", "service_line")
+    return [
+        p
+        for p in periods.order_by("month", "seller__code")
+        if any(
+            seller_id == p.seller_id
+            and month == p.month
+            and (p.service_line_id is None or line_id is None or line_id == p.service_line_id)
+            for seller_id, line_id, month in touched
+        )
+    ]
 
 
 def _first_day(value) -> date:

@@ -137,6 +137,7 @@ class StockRow(NamedTuple):
     total_volume_m3: Decimal | None
     sales_qty: int
     stock_qty: int
+    service_line: str | None
     row_number: int
 
     @property
@@ -201,6 +202,7 @@ class OutboundRow(NamedTuple):
     length_mm: Decimal | None
     width_mm: Decimal | None
     height_mm: Decimal | None
+    service_line: str | None
     row_number: int
 
 
@@ -214,6 +216,7 @@ class VasRow(NamedTuple):
     quantity: int
     amount: Decimal | None
     reference: str | None
+    service_line: str | None
     row_number: int
 
 
@@ -228,6 +231,7 @@ class TaxRow(NamedTuple):
     tariff_rate: Decimal
     consumption_tax_rate: Decimal
     vat_rate: Decimal
+    service_line: str | None
     row_number: int
 
 
@@ -241,6 +245,7 @@ class InboundRow(NamedTuple):
     packages: int
     weight_kg: Decimal
     reference: str | None
+    service_line: str | None
     row_number: int
 
 
@@ -257,6 +262,7 @@ class ReceivingRow(NamedTuple):
     freight_rate_per_kg: Decimal | None
     weight_kg: Decimal | None
     reference: str | None
+    service_line: str | None
     row_number: int
 
 
@@ -310,6 +316,9 @@ class LedgerSchema:
 
 _WAREHOUSE = _col("warehouse", _T, "仓库名称")
 _SELLER = _col("seller", _T, "卖家nick")
+# SPEC §6 "Service line of a row": optional everywhere; required when the seller has several contracts at the
+# warehouse (checked by the importer, which knows the contracts).
+_SERVICE_LINE = _col("service_line", _K, "服务线", "业务线", required=False)
 
 SCHEMAS: Mapping[str, LedgerSchema] = {
     "stock": LedgerSchema(
@@ -328,6 +337,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("total_volume_m3", _N, "sku总体积（立方）", "sku总体积", required=False, ge=0),
             _col("sales_qty", _I, "销售出库件数", ge=0),
             _col("stock_qty", _I, "总库存件数", ge=0),
+            _SERVICE_LINE,
         ),
         StockRow,
     ),
@@ -347,6 +357,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("length_mm", _N, required=False, gt=0),
             _col("width_mm", _N, required=False, gt=0),
             _col("height_mm", _N, required=False, gt=0),
+            _SERVICE_LINE,
         ),
         OutboundRow,
     ),
@@ -361,6 +372,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("quantity", _I, ge=0),
             _col("amount", _N, required=False, ge=0),
             _col("reference", _T, required=False),
+            _SERVICE_LINE,
         ),
         VasRow,
         _check_vas,
@@ -377,6 +389,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("tariff_rate", _N, ge=0, le=1),
             _col("consumption_tax_rate", _N, ge=0, lt=1),
             _col("vat_rate", _N, ge=0, le=1),
+            _SERVICE_LINE,
         ),
         TaxRow,
     ),
@@ -391,6 +404,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("packages", _I, ge=0),
             _col("weight_kg", _N, gt=0),
             _col("reference", _T, required=False),
+            _SERVICE_LINE,
         ),
         InboundRow,
     ),
@@ -408,6 +422,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("freight_rate_per_kg", _N, required=False, ge=0),
             _col("weight_kg", _N, required=False, gt=0),
             _col("reference", _T, required=False),
+            _SERVICE_LINE,
         ),
         ReceivingRow,
         _check_receiving,

@@ -408,6 +408,7 @@ def test_cached_stock_volumes_equal_the_rows_own():
             total,
             0,
             stock,
+            None,
             2,
         )
         daily, flag = volumes(row)

@@ -85,6 +85,7 @@ def test_golden_row_has_exact_decimal_fields_and_no_volume_flag():
         Decimal("1.1726"),
         0,
         82,
+        None,
         2,
     )
     assert type(row.total_volume_m3) is Decimal and type(row.stock_qty) is int
@@ -114,6 +115,7 @@ def test_english_headers_match_in_any_case_order_and_spacing_and_extra_columns_a
         None,
         0,
         82,
+        None,
         2,
     )
 

@@ -63,10 +63,11 @@ def test_outbound_ledger_reads_parcels_with_optional_columns():
         Decimal(300),
         Decimal(200),
         Decimal(100),
+        None,
         2,
     )
     assert second == OutboundRow(
-        "LP002", date(2016, 6, 4), "HK1", "s1", Decimal("0.2"), 1, None, None, None, None, None, None, 3
+        "LP002", date(2016, 6, 4), "HK1", "s1", Decimal("0.2"), 1, None, None, None, None, None, None, None, 3
     )
 
 
@@ -110,8 +111,8 @@ def test_vas_ledger_reads_per_unit_and_at_cost_services():
 
     first, second = read_ledger(data, "vas")
 
-    assert first == VasRow(date(2016, 6, 1), "HK1", "s1", "card_insert", 120, None, "PO-7", 2)
-    assert second == VasRow(date(2016, 6, 2), "HK1", "s1", "destruction", 1, Decimal("35.50"), None, 3)
+    assert first == VasRow(date(2016, 6, 1), "HK1", "s1", "card_insert", 120, None, "PO-7", None, 2)
+    assert second == VasRow(date(2016, 6, 2), "HK1", "s1", "destruction", 1, Decimal("35.50"), None, None, 3)
 
 
 def test_vas_at_cost_without_amount_is_a_bad_row_and_any_code_is_read():
@@ -147,7 +148,16 @@ def test_tax_ledger_reads_rates_as_exact_decimals():
     (row,) = read_ledger(ledger(TAX, "D-1,20160601,HK1,s1,100,0,0.3,0.17"), "tax")
 
     assert row == TaxRow(
-        "D-1", date(2016, 6, 1), "HK1", "s1", Decimal(100), Decimal(0), Decimal("0.3"), Decimal("0.17"), 2
+        "D-1",
+        date(2016, 6, 1),
+        "HK1",
+        "s1",
+        Decimal(100),
+        Decimal(0),
+        Decimal("0.3"),
+        Decimal("0.17"),
+        None,
+        2,
     )
 
 
@@ -170,7 +180,7 @@ def test_inbound_ledger_reads_lines_case_insensitively():
 
     first, second = read_ledger(data, "inbound")
 
-    assert first == InboundRow(date(2016, 6, 1), "HN1", "s1", "lot", 3, Decimal("120.5"), "B-1", 2)
+    assert first == InboundRow(date(2016, 6, 1), "HN1", "s1", "lot", 3, Decimal("120.5"), "B-1", None, 2)
     assert (second.line, second.packages, second.weight_kg, second.reference) == (
         "ecommerce",
         10,
@@ -205,7 +215,7 @@ def test_receiving_ledger_reads_each_service_with_its_inputs():
     rows = read_ledger(data, "receiving")
 
     assert rows[0] == ReceivingRow(
-        date(2016, 6, 1), "HN1", "s1", "count", 50, Decimal(25), None, None, None, "IB-1", 2
+        date(2016, 6, 1), "HN1", "s1", "count", 50, Decimal(25), None, None, None, "IB-1", None, 2
     )
     assert [(r.service, r.volume_m3, r.freight_rate_per_kg, r.weight_kg) for r in rows[2:]] == [
         ("crate_shared", Decimal("0.03"), Decimal(2400), None),

@@ -68,6 +68,7 @@ def test_a_100000_row_ledger_is_read_whole_with_exact_totals(tmp_path):
         Decimal(mm3 * stock) / 10**9,
         item % 5,
         stock,
+        None,
         100_001,
     )
 

@@ -74,6 +74,7 @@ def test_xlsx_first_sheet_gives_the_same_rows_as_the_golden_csv():
         Decimal("1.1726"),
         0,
         82,
+        None,
         2,
     )
     assert (rows[1].stock_qty, rows[1].row_number) == (83, 3)
