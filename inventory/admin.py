@@ -15,27 +15,22 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.inbound import services, workflow
 from inventory.ledgers import imports as ledger_import
+from inventory.ledgers.kinds import KINDS, LedgerKind
 from inventory.models import (
     Certificate,
     ClosedPeriod,
-    CustomsTaxRow,
     DestinationRule,
     ExportJob,
     InboundCarton,
     InboundOrder,
-    InboundWeightRow,
     LedgerFile,
     LedgerReplacement,
     OrderAttachment,
     OrderDocument,
     OrderEvent,
-    OutboundParcelRow,
     ReceivingDiscrepancy,
-    ReceivingServiceRow,
     Sku,
-    StockLedgerRow,
     StockLevel,
-    VasRow,
 )
 from portal.choices import Currency
 from portal.uploads import validate_document
@@ -593,14 +588,31 @@ class ClosedPeriodAdmin(admin.ModelAdmin):
         return False
 
 
-def row_admin(model, date_field: str, search: tuple[str, ...]):
-    """A read-only admin list of one ledger kind's rows, filterable by seller, warehouse, source and day."""
+def row_admin(kind: LedgerKind):
+    """A read-only admin list of a ledger kind's rows, filtered by seller, warehouse, line, source, day."""
+    date_field, search = kind.date_field, kind.search_field
 
     class RowAdmin(admin.ModelAdmin):
-        list_display = ["ledger_file", "seller", "warehouse", "source", date_field, *search, "is_current"]
-        list_filter = ["is_current", "source", "warehouse", "seller", (date_field, admin.DateFieldListFilter)]
-        search_fields = list(search)
-        list_select_related = ["seller", "warehouse", "ledger_file"]
+        list_display = [
+            "ledger_file",
+            "seller",
+            "warehouse",
+            "service_line",
+            "source",
+            date_field,
+            search,
+            "is_current",
+        ]
+        list_filter = [
+            "is_current",
+            "source",
+            "warehouse",
+            "service_line",
+            "seller",
+            (date_field, admin.DateFieldListFilter),
+        ]
+        search_fields = [search]
+        list_select_related = ["seller", "warehouse", "service_line", "ledger_file"]
         date_hierarchy = date_field
 
         def has_add_permission(self, request):
@@ -609,15 +621,11 @@ def row_admin(model, date_field: str, search: tuple[str, ...]):
         def has_change_permission(self, request, obj=None):
             return False
 
-    admin.site.register(model, RowAdmin)
+    admin.site.register(kind.model, RowAdmin)
 
 
-row_admin(StockLedgerRow, "business_date", ("item_id",))
-row_admin(OutboundParcelRow, "ship_date", ("order_no",))
-row_admin(VasRow, "date", ("service_code",))
-row_admin(CustomsTaxRow, "date", ("order_no",))
-row_admin(InboundWeightRow, "date", ("line",))
-row_admin(ReceivingServiceRow, "date", ("service",))
+for ledger_kind in KINDS.values():
+    row_admin(ledger_kind)
 
 
 @admin.register(OrderDocument)
