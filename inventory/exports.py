@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.catalog.resources import escape_formula
-from inventory.models import LEDGER_ROW_MODELS, ExportJob
+from inventory.ledgers.kinds import KINDS
+from inventory.models import ExportJob
 from portal.models import Seller
 from portal.tenancy import scope
 
@@ -48,14 +49,18 @@ def ledger_rows(seller: Seller, kind: str, filters: dict) -> Rows:
 
 
 def ledger_rows_of(queryset, kind: str) -> Rows:
-    from inventory.ledgers.views import ROW_COLUMNS
-
-    columns = ["warehouse", "source", "row_number", *ROW_COLUMNS[kind]]
+    columns = ["warehouse", "service_line", "source", "row_number", *KINDS[kind].shown]
+    queryset = queryset.select_related("warehouse", "service_line")
 
     def cells(row) -> list:
         values = []
         for column in columns:
-            value = row.warehouse.code if column == "warehouse" else getattr(row, column)
+            if column == "warehouse":
+                value = row.warehouse.code
+            elif column == "service_line":
+                value = row.service_line.code if row.service_line_id else ""
+            else:
+                value = getattr(row, column)
             values.append(
                 escape_formula(value) if isinstance(value, str) else ("" if value is None else value)
             )
@@ -117,7 +122,7 @@ def filters_of(query: QueryDict) -> dict:
 def rows_of(seller: Seller, kind: str, filters: dict, file_format: str) -> Rows:
     if kind == "skus":
         return sku_rows(seller, filters, file_format)
-    if kind.startswith("ledger:") and kind.split(":", 1)[1] in LEDGER_ROW_MODELS:
+    if kind.startswith("ledger:") and kind.split(":", 1)[1] in KINDS:
         return ledger_rows(seller, kind.split(":", 1)[1], filters)
     raise ValueError(f"unknown export {kind!r}")
 
