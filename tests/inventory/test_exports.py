@@ -68,7 +68,7 @@ def test_a_large_ledger_export_runs_on_a_worker_with_the_filters_and_escaped_cel
     assert "hx-trigger" not in fragment and "export-download" in fragment
     download = owner_client.get(reverse("inventory:export-download", args=[job.pk]))
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
-    assert rows[0][:4] == ["warehouse", "source", "row_number", "business_date"]
+    assert rows[0][:5] == ["warehouse", "service_line", "source", "row_number", "business_date"]
     assert [row[5] for row in rows[1:]] == ["B2", "B1", "'=HYPERLINK(1)", "A2"]
     assert download["Content-Disposition"].startswith('attachment; filename="stock-ledger-')
     # A redelivered task writes nothing more.
@@ -87,7 +87,7 @@ def test_a_large_xlsx_export_is_written_in_write_only_mode_to_a_file(
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 6 and values[0][4] == "business_date"
     assert sorted(row[5] for row in values[1:]) == ["'=HYPERLINK(1)", "A1", "A2", "B1", "B2"]
-    assert values[1][5] == 10 and values[1][6] == 0  # numbers stay numbers
+    assert values[1][6] == 10 and values[1][7] == 0  # numbers stay numbers
 
 
 @pytest.mark.django_db
