@@ -126,7 +126,7 @@ def _field_of(model, lookup: str):
     """The model field a lookup such as ``warehouse__code`` ends on."""
     field = None
     for part in lookup.split("__"):
-        field = model._meta.get_field(part)
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
         model = field.related_model or model
     return field.target_field if field.is_relation else field
 
@@ -145,9 +145,8 @@ def _ordering(keys, reverse: bool) -> list:
         descending = key.descending != reverse
         expression = F(key.lookup)
         if key.nullable:  # NULLs last in the forward order, first in the reverse one
-            ordering.append(
-                expression.desc(nulls_first=reverse) if descending else expression.asc(nulls_last=not reverse)
-            )
+            nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+            ordering.append(expression.desc(**nulls) if descending else expression.asc(**nulls))
         else:  # plain ASC/DESC, so that the order matches the index
             ordering.append(expression.desc() if descending else expression.asc())
     return ordering
@@ -217,7 +216,7 @@ class KeysetPaginator:
                 return None
             values = []
             for key, field, value in zip(self.keys, self.fields, raw, strict=True):
-                if value is None and (key.nullable or False):
+                if value is None and key.nullable:
                     values.append(None)
                     continue
                 if not isinstance(value, (bool, int, str)) or (isinstance(value, str) and "\x00" in value):
