@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -426,7 +427,7 @@ class DayColumn(tables.Column):
 def row_table_class(kind: str):
     model = LEDGER_ROW_MODELS[kind]
     day = date_field(kind)
-    attrs = {day: DayColumn(verbose_name=model._meta.get_field(day).verbose_name)}
+    attrs = {day: DayColumn(verbose_name=capfirst(model._meta.get_field(day).verbose_name))}
     base = type(f"{model.__name__}Table", (KeysetTable,), attrs)
     return tables.table_factory(model, base, fields=["warehouse", "source", *ROW_COLUMNS[kind]])
 
