@@ -776,6 +776,13 @@ class LedgerRowBase(models.Model):
         return f"{self.ledger_file_id}:{self.row_number}"
 
 
+def rows_page_index(name: str, day: str, *leading: str) -> models.Index:
+    """The seller's rows in force in the rows page's order (newest day first, then file order): a page
+    is read from where the last one ended, whatever the rows stored (issue 11)."""
+    fields = ["seller", *leading, f"-{day}", "row_number", "id"]
+    return models.Index(fields=fields, name=name, condition=models.Q(is_current=True))
+
+
 def replaced_rows_index(name: str) -> models.Index:
     """The rows an upload replaced, found when it is withdrawn; partial, so that loading new rows (all
     with no ``replaced_by``) does not write to it."""
@@ -800,6 +807,8 @@ class StockLedgerRow(LedgerRowBase):
         indexes = [
             models.Index(fields=["seller", "warehouse", "business_date"], name="stock_row_by_day"),
             replaced_rows_index("stock_row_replaced"),
+            rows_page_index("stock_rows_page", "business_date"),
+            rows_page_index("stock_rows_by_item", "business_date", "item_id"),  # search, sort
         ]
 
 
@@ -819,6 +828,7 @@ class OutboundParcelRow(LedgerRowBase):
         indexes = [
             models.Index(fields=["seller", "warehouse", "ship_date"], name="parcel_row_by_day"),
             replaced_rows_index("parcel_row_replaced"),
+            rows_page_index("parcel_rows_page", "ship_date"),
         ]
 
 
@@ -833,6 +843,7 @@ class VasRow(LedgerRowBase):
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="vas_row_by_day"),
             replaced_rows_index("vas_row_replaced"),
+            rows_page_index("vas_rows_page", "date"),
         ]
 
 
@@ -848,6 +859,7 @@ class CustomsTaxRow(LedgerRowBase):
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="tax_row_by_day"),
             replaced_rows_index("tax_row_replaced"),
+            rows_page_index("tax_rows_page", "date"),
         ]
 
 
@@ -862,6 +874,7 @@ class InboundWeightRow(LedgerRowBase):
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="inbound_row_by_day"),
             replaced_rows_index("inbound_row_replaced"),
+            rows_page_index("inbound_rows_page", "date"),
         ]
 
 
@@ -879,6 +892,7 @@ class ReceivingServiceRow(LedgerRowBase):
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="receiving_row_by_day"),
             replaced_rows_index("receiving_row_replaced"),
+            rows_page_index("receiving_rows_page", "date"),
         ]
 
 

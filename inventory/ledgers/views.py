@@ -8,18 +8,25 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 import django_filters
 import django_tables2 as tables
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
+from django_tables2.utils import OrderBy, OrderByTuple
 
 from inventory.exports import (
     CONTENT_TYPES,
@@ -33,7 +40,7 @@ from inventory.ledgers.checks import chart_source, daily_totals, stock_findings
 from inventory.ledgers.imports import UploadRefused, create_upload
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile, LedgerReplacement
 from portal.models import SellerUser, Warehouse
-from portal.paging import SafeRequestConfig
+from portal.paging import Key, SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
 
@@ -284,38 +291,145 @@ class RowFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(label=_lazy("From"), method="from_day")
     date_to = django_filters.DateFilter(label=_lazy("To"), method="to_day")
 
-    def __init__(self, *args, kind, warehouses, **kwargs):
+    def __init__(self, *args, kind, seller, warehouses, **kwargs):
         self.kind = kind
+        self.seller = seller
         super().__init__(*args, **kwargs)
         self.filters["warehouse"].queryset = warehouses
 
     def search(self, queryset, name, value):
+        if self.kind == "stock":
+            return stock_search(queryset, self.seller, value)
         return queryset.filter(**{f"{SEARCH_FIELDS[self.kind]}__icontains": value})
 
     def from_day(self, queryset, name, value):
-        return queryset.filter(**{f"{DATE_FIELDS.get(self.kind, 'date')}__gte": value})
+        return queryset.filter(**{f"{date_field(self.kind)}__gte": value})
 
     def to_day(self, queryset, name, value):
-        return queryset.filter(**{f"{DATE_FIELDS.get(self.kind, 'date')}__lte": value})
+        return queryset.filter(**{f"{date_field(self.kind)}__lte": value})
 
 
 def row_filter(seller, kind: str, query) -> RowFilter:
     """The seller's current rows of ``kind`` under the rows page's filters (also used by exports)."""
     queryset = scope(LEDGER_ROW_MODELS[kind].objects.filter(is_current=True), seller)
-    queryset = queryset.select_related("warehouse").order_by(
-        f"-{DATE_FIELDS.get(kind, 'date')}", "row_number"
-    )
-    warehouses = Warehouse.objects.filter(pk__in=queryset.values("warehouse"))
-    return RowFilter(query, queryset=queryset, kind=kind, warehouses=warehouses)
+    queryset = queryset.select_related("warehouse").order_by(f"-{date_field(kind)}", "row_number", "id")
+    # The warehouses the seller has rows at: one index probe per warehouse, not a pass over the rows.
+    warehouses = Warehouse.objects.filter(Exists(queryset.filter(warehouse=OuterRef("pk")).values("pk")))
+    return RowFilter(query, queryset=queryset, kind=kind, seller=seller, warehouses=warehouses)
 
 
 def filtered_rows(seller, kind: str, query):
     return row_filter(seller, kind, query).qs
 
 
+def date_field(kind: str) -> str:
+    return DATE_FIELDS.get(kind, "date")
+
+
+# The rows page in pages that cost the same at 10k and at 1M stored rows (issue 11): keyset pages (no
+# COUNT, no OFFSET) through an index in the page's order. Sorting by the day or (stock) by the item runs
+# through an index over all the rows; sorting by any other column sorts the newest SORT_WINDOW rows of
+# the filter (the page says so), which costs the same however many rows are stored.
+SORT_WINDOW = 5_000
+COUNT_CAP = 10_000  # "10,000+ rows" past this: an exact count would read every row
+SEARCH_MAX_ITEMS = 50  # a stock search matching more items than this scans in date order instead
+INDEXED_SORTS = {"stock": ("item_id",)}  # besides the day: columns with a (seller, column, day...) index
+
+
+def keyset_keys(kind: str, alias: str | None) -> tuple[list[Key], bool]:
+    """The keyset order of a sort alias (the day's, newest first, by default) and whether it sorts the
+    bounded window rather than every row."""
+    day = date_field(kind)
+    newest = [Key(day, descending=True), Key("row_number"), Key("id")]
+    name = (alias or "").lstrip("-")
+    descending = bool(alias) and alias.startswith("-")
+    if not name or name == day:
+        if name and not descending:  # oldest first: the same index, days read backwards
+            return [Key(day), Key("row_number"), Key("id")], False
+        return newest, False
+    if name in INDEXED_SORTS.get(kind, ()):  # ties newest first; the whole order flips with the column
+        flip = [Key(k.lookup, descending=not k.descending) for k in newest] if descending else newest
+        return [Key(name, descending=descending), *flip], False
+    field = LEDGER_ROW_MODELS[kind]._meta.get_field(name)
+    lookup = "warehouse__code" if name == "warehouse" else name
+    return [Key(lookup, descending=descending, nullable=field.null), Key("id", descending=descending)], True
+
+
+def stock_search(queryset, seller, text: str):
+    """Rows whose item id contains ``text`` (as the filter's icontains): the seller's matching item ids
+    are found first by a skip scan of the (seller, item) index, one probe per distinct item, then the rows
+    of at most SEARCH_MAX_ITEMS of them through that index; a broader search scans in date order, where
+    matches are dense enough to fill a page quickly."""
+    table = LEDGER_ROW_MODELS["stock"]._meta.db_table
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = f"""
+        WITH RECURSIVE items(item_id) AS (
+            (SELECT item_id FROM {table} WHERE seller_id = %s AND is_current ORDER BY item_id LIMIT 1)
+            UNION ALL
+            SELECT (SELECT r.item_id FROM {table} r WHERE r.seller_id = %s AND r.is_current
+                    AND r.item_id > items.item_id ORDER BY r.item_id LIMIT 1)
+            FROM items WHERE items.item_id IS NOT NULL
+        )
+        SELECT item_id FROM items WHERE item_id IS NOT NULL AND UPPER(item_id) LIKE UPPER(%s) LIMIT %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [seller.pk, seller.pk, pattern, SEARCH_MAX_ITEMS + 1])
+        items = [row[0] for row in cursor.fetchall()]
+    if len(items) > SEARCH_MAX_ITEMS:
+        return queryset.filter(item_id__icontains=text)
+    return queryset.filter(item_id__in=items)
+
+
+class KeysetTable(tables.Table):
+    """A table given one keyset page already in order: its order sets the header links, not the rows.
+    The page's links (``table.keyset_page``) carry cursors instead of page numbers."""
+
+    class Meta:
+        template_name = "inventory/_keyset_table.html"
+
+    @property
+    def order_by(self):
+        return self._order_by
+
+    @order_by.setter
+    def order_by(self, value):
+        aliases = [value] if isinstance(value, str) else list(value or ())
+        self._order_by = OrderByTuple(
+            [a for a in aliases if (n := OrderBy(a).bare) in self.columns and self.columns[n].orderable]
+        )
+
+    def cell_rows(self) -> list[list]:
+        """The page's cells as plain values, formatted here once: tables2 renders each cell through
+        ``inspect.signature`` (and a date through a template compiled per cell), which cost two thirds
+        of the page's time."""
+        columns = [(column.name, column.default) for column in self.columns]
+        rows = []
+        for record in self.data:
+            cells = []
+            for name, default in columns:
+                display = getattr(record, f"get_{name}_display", None)
+                value = display() if display else getattr(record, name)
+                if isinstance(value, bool):
+                    value = "✔" if value else "✘"
+                elif isinstance(value, date):
+                    value = date_format(value, "SHORT_DATE_FORMAT")
+                cells.append(default if value in (None, "") else value)
+            rows.append(cells)
+        return rows
+
+
+class DayColumn(tables.Column):
+    """A date in the short local format, without a template compiled per cell (DateColumn's way)."""
+
+    def render(self, value):
+        return date_format(value, "SHORT_DATE_FORMAT")
+
+
 def row_table_class(kind: str):
     model = LEDGER_ROW_MODELS[kind]
-    return tables.table_factory(model, tables.Table, fields=["warehouse", "source", *ROW_COLUMNS[kind]])
+    day = date_field(kind)
+    attrs = {day: DayColumn(verbose_name=capfirst(model._meta.get_field(day).verbose_name))}
+    base = type(f"{model.__name__}Table", (KeysetTable,), attrs)
+    return tables.table_factory(model, base, fields=["warehouse", "source", *ROW_COLUMNS[kind]])
 
 
 class LedgerRowsView(SellerViewMixin, TemplateView):
@@ -335,7 +449,7 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
             queryset = self.rows().qs
-            if queryset.count() <= settings.EXPORT_INLINE_MAX_ROWS:
+            if queryset[: settings.EXPORT_INLINE_MAX_ROWS + 1].count() <= settings.EXPORT_INLINE_MAX_ROWS:
                 return export_rows(queryset, self.kwargs["kind"], export)
             job = create_export(
                 seller=self.seller,
@@ -345,15 +459,40 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
                 file_format=export,
             )
             return redirect("inventory:export", pk=job.pk)
+        if self.kwargs["kind"] == "stock" and request.GET.get("panel") == "month":
+            return TemplateResponse(request, "inventory/_stock_month.html", self.stock_month(self.rows()))
         return super().get(request, *args, **kwargs)
+
+    def sort_alias(self, table_class) -> str | None:
+        """The table's sort (one column), when the query string names an orderable column."""
+        table = table_class([])
+        table.order_by = [v for v in self.request.GET.getlist(table.prefixed_order_by_field) if v][:1]
+        return table.order_by[0] if table.order_by else None
 
     def get_context_data(self, **kwargs):
         kind = self.kwargs["kind"]
         row_filter = self.rows()
-        table = row_table_class(kind)(
-            row_filter.qs, attrs={"class": "table table-sm table-hover mb-0 text-nowrap"}
-        )
-        SafeRequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        table_class = row_table_class(kind)
+        alias = self.sort_alias(table_class)
+        keys, windowed = keyset_keys(kind, alias)
+        newest = row_filter.qs.order_by(f"-{date_field(kind)}", "row_number", "id")
+        queryset = newest
+        if windowed:  # the newest SORT_WINDOW rows: those up to the window's last one, in the page's index
+            day = date_field(kind)
+            edge = list(newest.values_list(day, "row_number", "id")[SORT_WINDOW - 1 : SORT_WINDOW])
+            if edge:
+                last_day, row_number, pk = edge[0]
+                queryset = newest.filter(
+                    Q(**{f"{day}__gt": last_day})
+                    | Q(**{day: last_day, "row_number__lt": row_number})
+                    | Q(**{day: last_day, "row_number": row_number, "id__lte": pk}),
+                    **{f"{day}__gte": last_day},
+                )
+        page = SafeRequestConfig(self.request).keyset_page(queryset, keys, per_page=50)
+        table = table_class(page.object_list, attrs={"class": "table table-sm table-hover mb-0 text-nowrap"})
+        table.order_by = alias
+        table.keyset_page = page
+        counted = newest.order_by()[: COUNT_CAP + 1].count()
         kwargs.pop("kind", None)
         context = super().get_context_data(
             kind=kind,
@@ -361,10 +500,17 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
             kinds=LedgerFile.Kind.choices,
             filter=row_filter,
             table=table,
+            page=page,
+            row_count=min(counted, COUNT_CAP),
+            more_rows=counted > COUNT_CAP,
+            sort_window=SORT_WINDOW if windowed and counted > SORT_WINDOW else None,
             **kwargs,
         )
-        if kind == "stock":
+        if kind == "stock" and "month" in self.request.GET:  # the month form, sent without JavaScript
             context.update(self.stock_month(row_filter))
+        elif kind == "stock":  # the month's chart and checks read a month of rows: loaded after the page
+            query = {"panel": "month", "warehouse": self.request.GET.get("warehouse", "")}
+            context["month_panel_url"] = "?" + urlencode({k: v for k, v in query.items() if v})
         return context
 
     def stock_month(self, row_filter) -> dict:
