@@ -808,7 +808,8 @@ class StockLedgerRow(LedgerRowBase):
             models.Index(fields=["seller", "warehouse", "business_date"], name="stock_row_by_day"),
             replaced_rows_index("stock_row_replaced"),
             rows_page_index("stock_rows_page", "business_date"),
-            rows_page_index("stock_rows_by_item", "business_date", "item_id"),  # search, sort
+            # A seller's rows of one item (search, sort by item): the natural key's index serves them
+            # (``stock_row_natural_key``: seller, item, day, ... over the rows in force; migration 0015).
         ]
 
 
@@ -894,16 +895,6 @@ class ReceivingServiceRow(LedgerRowBase):
             replaced_rows_index("receiving_row_replaced"),
             rows_page_index("receiving_rows_page", "date"),
         ]
-
-
-LEDGER_ROW_MODELS = {
-    "stock": StockLedgerRow,
-    "outbound": OutboundParcelRow,
-    "vas": VasRow,
-    "tax": CustomsTaxRow,
-    "inbound": InboundWeightRow,
-    "receiving": ReceivingServiceRow,
-}
 
 
 class SkuImportJob(models.Model):

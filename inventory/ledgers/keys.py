@@ -84,7 +84,7 @@ def held_elsewhere(
         errors.append(
             RowError(
                 row["row_number"],
-                fields[-1],
+                kind.natural_key.column,
                 f"{describe_key(kind, row)} is already in force from {holder}, which this upload does not "
                 "replace (it replaces the same seller's rows of its own days only); withdraw that upload "
                 "first or correct the row",
@@ -115,7 +115,7 @@ def in_file_duplicates(kind: LedgerKind, ledger_file: LedgerFile, limit: int) ->
             errors.append(
                 RowError(
                     row_number,
-                    fields[-1],
+                    kind.natural_key.column,
                     f"{describe_key(kind, group)} is also on row {group['first']} of this file: one row per "
                     + _key_words(kind),
                 )

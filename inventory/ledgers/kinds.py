@@ -40,11 +40,13 @@ class NaturalKey:
     ``fields``; with ``when_given``, only rows where that text field is not blank are keyed."""
 
     fields: tuple[str, ...]
+    column: str  # the file column a clash is reported on
     when_given: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return ("warehouse", "source", *self.fields)
+        """In index order (migration 0015): the key's own fields lead, warehouse and source follow."""
+        return (*self.fields, "warehouse", "source")
 
     def condition(self) -> models.Q:
         q = models.Q(is_current=True)
@@ -121,7 +123,7 @@ STOCK = LedgerKind(
     schema=SCHEMAS["stock"],
     model=m.StockLedgerRow,
     date_field="business_date",
-    natural_key=NaturalKey(("service_line", "seller", "item_id", "business_date")),
+    natural_key=NaturalKey(("seller", "item_id", "business_date", "service_line"), "business_date"),
     to_fact=facts.stock_day,
     shown=(
         "business_date",
@@ -146,7 +148,7 @@ OUTBOUND = LedgerKind(
     schema=SCHEMAS["outbound"],
     model=m.OutboundParcelRow,
     date_field="ship_date",
-    natural_key=NaturalKey(("order_no",)),
+    natural_key=NaturalKey(("order_no",), "order_no"),
     to_fact=facts.parcel,
     shown=("ship_date", "order_no", "weight_kg", "sku_kinds", "units", "carrier", "destination"),
     search_field="order_no",
@@ -156,7 +158,7 @@ VAS = LedgerKind(
     schema=SCHEMAS["vas"],
     model=m.VasRow,
     date_field="date",
-    natural_key=NaturalKey(("reference",), when_given="reference"),
+    natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
     to_fact=facts.service_use,
     shown=("date", "service_code", "quantity", "amount", "reference"),
     search_field="service_code",
@@ -166,7 +168,7 @@ TAX = LedgerKind(
     schema=SCHEMAS["tax"],
     model=m.CustomsTaxRow,
     date_field="date",
-    natural_key=NaturalKey(("order_no",)),
+    natural_key=NaturalKey(("order_no",), "order_no"),
     to_fact=facts.customs_declaration,
     shown=("date", "order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"),
     search_field="order_no",
@@ -176,7 +178,7 @@ INBOUND = LedgerKind(
     schema=SCHEMAS["inbound"],
     model=m.InboundWeightRow,
     date_field="date",
-    natural_key=NaturalKey(("reference",), when_given="reference"),
+    natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
     to_fact=facts.inbound_weight,
     shown=("date", "line", "packages", "weight_kg", "reference"),
     search_field="line",
@@ -186,7 +188,7 @@ RECEIVING = LedgerKind(
     schema=SCHEMAS["receiving"],
     model=m.ReceivingServiceRow,
     date_field="date",
-    natural_key=NaturalKey(("reference",), when_given="reference"),
+    natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
     to_fact=facts.receiving_service,
     shown=(
         "date",

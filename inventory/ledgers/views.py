@@ -38,50 +38,12 @@ from inventory.exports import (
 )
 from inventory.ledgers.checks import chart_source, daily_totals, stock_findings
 from inventory.ledgers.imports import UploadRefused, create_upload
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile, LedgerReplacement
+from inventory.ledgers.kinds import KINDS
+from inventory.models import LedgerFile, LedgerReplacement
 from portal.models import SellerUser, Warehouse
 from portal.paging import Key, SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin, scope
 from tariffs.models import Contract
-
-ROW_COLUMNS = {  # what the rows page shows and exports, per kind (after warehouse and source)
-    "stock": [
-        "business_date",
-        "item_id",
-        "stock_qty",
-        "sales_qty",
-        "length_mm",
-        "width_mm",
-        "height_mm",
-        "units_per_carton",
-        "total_volume_m3",
-        "daily_volume_m3",
-        "volume_mismatch",
-    ],
-    "outbound": ["ship_date", "order_no", "weight_kg", "sku_kinds", "units", "carrier", "destination"],
-    "vas": ["date", "service_code", "quantity", "amount", "reference"],
-    "tax": ["date", "order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"],
-    "inbound": ["date", "line", "packages", "weight_kg", "reference"],
-    "receiving": [
-        "date",
-        "service",
-        "units",
-        "unit_value_cny",
-        "volume_m3",
-        "freight_rate_per_kg",
-        "weight_kg",
-        "reference",
-    ],
-}
-SEARCH_FIELDS = {
-    "stock": "item_id",
-    "outbound": "order_no",
-    "vas": "service_code",
-    "tax": "order_no",
-    "inbound": "line",
-    "receiving": "service",
-}
-DATE_FIELDS = {"stock": "business_date", "outbound": "ship_date"}
 
 
 def contracted_warehouses(seller):
@@ -300,7 +262,7 @@ class RowFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         if self.kind == "stock":
             return stock_search(queryset, self.seller, value)
-        return queryset.filter(**{f"{SEARCH_FIELDS[self.kind]}__icontains": value})
+        return queryset.filter(**{f"{KINDS[self.kind].search_field}__icontains": value})
 
     def from_day(self, queryset, name, value):
         return queryset.filter(**{f"{date_field(self.kind)}__gte": value})
@@ -311,8 +273,10 @@ class RowFilter(django_filters.FilterSet):
 
 def row_filter(seller, kind: str, query) -> RowFilter:
     """The seller's current rows of ``kind`` under the rows page's filters (also used by exports)."""
-    queryset = scope(LEDGER_ROW_MODELS[kind].objects.filter(is_current=True), seller)
-    queryset = queryset.select_related("warehouse").order_by(f"-{date_field(kind)}", "row_number", "id")
+    queryset = scope(KINDS[kind].model.objects.filter(is_current=True), seller)
+    queryset = queryset.select_related("warehouse", "service_line").order_by(
+        f"-{date_field(kind)}", "row_number", "id"
+    )
     # The warehouses the seller has rows at: one index probe per warehouse, not a pass over the rows.
     warehouses = Warehouse.objects.filter(Exists(queryset.filter(warehouse=OuterRef("pk")).values("pk")))
     return RowFilter(query, queryset=queryset, kind=kind, seller=seller, warehouses=warehouses)
@@ -323,7 +287,7 @@ def filtered_rows(seller, kind: str, query):
 
 
 def date_field(kind: str) -> str:
-    return DATE_FIELDS.get(kind, "date")
+    return KINDS[kind].date_field
 
 
 # The rows page in pages that cost the same at 10k and at 1M stored rows (issue 11): keyset pages (no
@@ -350,7 +314,7 @@ def keyset_keys(kind: str, alias: str | None) -> tuple[list[Key], bool]:
     if name in INDEXED_SORTS.get(kind, ()):  # ties newest first; the whole order flips with the column
         flip = [Key(k.lookup, descending=not k.descending) for k in newest] if descending else newest
         return [Key(name, descending=descending), *flip], False
-    field = LEDGER_ROW_MODELS[kind]._meta.get_field(name)
+    field = KINDS[kind].model._meta.get_field(name)
     lookup = "warehouse__code" if name == "warehouse" else name
     return [Key(lookup, descending=descending, nullable=field.null), Key("id", descending=descending)], True
 
@@ -360,7 +324,7 @@ def stock_search(queryset, seller, text: str):
     are found first by a skip scan of the (seller, item) index, one probe per distinct item, then the rows
     of at most SEARCH_MAX_ITEMS of them through that index; a broader search scans in date order, where
     matches are dense enough to fill a page quickly."""
-    table = LEDGER_ROW_MODELS["stock"]._meta.db_table
+    table = KINDS["stock"].model._meta.db_table
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = f"""
         WITH RECURSIVE items(item_id) AS (
@@ -425,11 +389,13 @@ class DayColumn(tables.Column):
 
 
 def row_table_class(kind: str):
-    model = LEDGER_ROW_MODELS[kind]
+    model = KINDS[kind].model
     day = date_field(kind)
     attrs = {day: DayColumn(verbose_name=capfirst(model._meta.get_field(day).verbose_name))}
     base = type(f"{model.__name__}Table", (KeysetTable,), attrs)
-    return tables.table_factory(model, base, fields=["warehouse", "source", *ROW_COLUMNS[kind]])
+    return tables.table_factory(
+        model, base, fields=["warehouse", "service_line", "source", *KINDS[kind].shown]
+    )
 
 
 class LedgerRowsView(SellerViewMixin, TemplateView):
@@ -438,7 +404,7 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
     template_name = "inventory/ledger_rows.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if kwargs["kind"] not in LEDGER_ROW_MODELS:
+        if kwargs["kind"] not in KINDS:
             raise Http404("Unknown ledger kind.")
         return super().dispatch(request, *args, **kwargs)
 
@@ -517,7 +483,7 @@ class LedgerRowsView(SellerViewMixin, TemplateView):
         """The month's chart of stored volume and units, and the consistency findings."""
         month = self.request.GET.get("month") or ""
         latest = (
-            scope(LEDGER_ROW_MODELS["stock"].objects.filter(is_current=True), self.seller)
+            scope(KINDS["stock"].model.objects.filter(is_current=True), self.seller)
             .order_by("-business_date")
             .values_list("business_date", flat=True)
             .first()

@@ -9,7 +9,8 @@ from django.db import migrations
 
 # table -> (key columns besides warehouse and source, the column that must be non-blank for a key)
 KEYS = {
-    "inventory_stockledgerrow": (("service_line_id", "seller_id", "item_id", "business_date"), None),
+    # seller and item lead: the same index serves a seller's rows of one item, newest day first (rows page)
+    "inventory_stockledgerrow": (("seller_id", "item_id", "business_date", "service_line_id"), None),
     "inventory_outboundparcelrow": (("order_no",), None),
     "inventory_customstaxrow": (("order_no",), None),
     "inventory_vasrow": (("reference",), "reference"),
@@ -46,7 +47,7 @@ def forwards(apps, schema_editor):
             f"AND l.warehouse_id = {table}.warehouse_id)"
         )
         # 2. Duplicates in force: the newest upload's row stays in force.
-        key = ("warehouse_id", "source", *columns)
+        key = (*columns, "warehouse_id", "source")
         same = " AND ".join(f"d.{c} = {table}.{c}" for c in key)
         blank = f" AND {table}.{given} <> ''" if given else ""
         schema_editor.execute(

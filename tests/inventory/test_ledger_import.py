@@ -232,15 +232,13 @@ OTHER_KINDS = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", sorted(OTHER_KINDS))
 def test_every_other_ledger_kind_is_stored(cainiao, kind):
-    from inventory.models import LEDGER_ROW_MODELS
+    from inventory.ledgers.kinds import KINDS
 
     _, warehouse = cainiao
     _, ledger_file = upload(OTHER_KINDS[kind].encode(), seller=None, warehouse=warehouse, kind=kind)
     assert ledger_file.status == LedgerFile.Status.STORED, ledger_file.errors
     expected = OTHER_KINDS[kind].count("\n") - 1
-    assert (
-        LEDGER_ROW_MODELS[kind].objects.filter(ledger_file=ledger_file, is_current=True).count() == expected
-    )
+    assert KINDS[kind].model.objects.filter(ledger_file=ledger_file, is_current=True).count() == expected
 
 
 @pytest.mark.django_db

@@ -139,7 +139,7 @@ def test_rows_page_shows_only_the_sellers_rows_and_exports_them_safely(
     assert [row.record.item_id for row in page.context["table"].rows] == ["B2"]
     export = owner_client.get(reverse("inventory:ledger-rows", args=["stock"]), {"export": "csv"})
     lines = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    items = [line[4] for line in lines[1:]]
+    items = [line[5] for line in lines[1:]]
     assert sorted(items) == ["'=HYPERLINK(1)", "B2"]  # escaped against formula injection; no other seller
     xlsx = owner_client.get(reverse("inventory:ledger-rows", args=["stock"]), {"export": "xlsx"})
     assert xlsx.content[:2] == b"PK"

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0013_ledger_lifecycle"),
+        ("inventory", "0015_ledger_natural_keys"),
         ("portal", "0005_warehouses_from_inventory"),
     ]
 
@@ -48,14 +48,6 @@ class Migration(migrations.Migration):
                 condition=models.Q(("is_current", True)),
                 fields=["seller", "-business_date", "row_number", "id"],
                 name="stock_rows_page",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="stockledgerrow",
-            index=models.Index(
-                condition=models.Q(("is_current", True)),
-                fields=["seller", "item_id", "-business_date", "row_number", "id"],
-                name="stock_rows_by_item",
             ),
         ),
         migrations.AddIndex(
