@@ -372,6 +372,8 @@ class KeysetTable(tables.Table):
             for name, default in columns:
                 display = getattr(record, f"get_{name}_display", None)
                 value = display() if display else getattr(record, name)
+                if name == "service_line" and value is not None:
+                    value = value.name  # its warehouse is the column before
                 if isinstance(value, bool):
                     value = "✔" if value else "✘"
                 elif isinstance(value, date):
