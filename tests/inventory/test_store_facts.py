@@ -3,11 +3,19 @@ files, give the same cents, and lead each billed row back to exactly one charge 
 
 import dataclasses
 import io
+import itertools
+import json
+import tempfile
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from inventory.ledgers import read_ledger
 from inventory.ledgers.facts import facts_of_rows, row_date
@@ -15,11 +23,13 @@ from inventory.ledgers.imports import create_upload, import_ledger_file
 from inventory.ledgers.store_facts import month_facts, rows_in_force, rows_of_ref, rows_of_refs
 from inventory.models import LEDGER_ROW_MODELS, LedgerFile
 from tariffs.engine import LEDGERS, MonthFacts, RuleSpec, compute_invoice
+from tariffs.preset_data import PRESET_CARDS, get_preset
 from tariffs.rules import Period, RowSet, RuleError, StockItemMonth, get_kind
 from tariffs.selectors import rule_specs, version_in_force
 from tests.factories import ContractFactory, SellerFactory, ServiceLineFactory, WarehouseFactory, preset_card
 
 JUNE = Period(2016, 6)
+MEDIA_ROOT = tempfile.mkdtemp(prefix="store-facts-media-")
 HEADERS = {
     "stock": "business_date,warehouse,seller,item_id,length_mm,height_mm,width_mm,units_per_carton,"
     "total_volume_m3,sales_qty,stock_qty",
@@ -368,3 +378,216 @@ def test_two_sums_for_one_item_or_a_sum_outside_the_month_are_refused():
     [line] = bill(item_month(volume="1.5"), item_month("B", volume="2")).lines
     assert line.amount == Decimal("10.50") and line.quantity == Decimal("3.5")
     assert line.inputs["stock_rows"] == 60
+
+
+# --- every preset card: the store and simulate_invoice give the same cents ---------------------------------
+
+PRESETS = [(card.code, card.currency) for card in PRESET_CARDS]
+EXAMPLE = itertools.count()
+
+
+def amounts(low: str, high: str, *, places: int):
+    """Decimals with up to ``places`` decimals (the stored column's), as a warehouse writes them."""
+    least = next(
+        p
+        for p in range(places + 1)
+        if (Decimal(low).scaleb(p).to_integral_value(rounding="ROUND_CEILING") <= Decimal(high).scaleb(p))
+    )
+    return st.integers(least, places).flatmap(
+        lambda p: st.decimals(Decimal(low), Decimal(high), places=p, allow_nan=False)
+    )
+
+
+@st.composite
+def stock_ledger(draw, wh: str, seller: str) -> list[str]:
+    rows = []
+    for item in range(draw(st.integers(1, 3))):
+        dims = [draw(amounts("0.001", "2000", places=3)) for _ in range(3)]
+        carton = draw(st.sampled_from([1, 1, 3, 7, 11, 12]))
+        reported = draw(st.sampled_from(["never", "always", "some"]))
+        for day in sorted(draw(st.sets(st.integers(1, 30), min_size=1, max_size=5))):
+            if reported == "always" or (reported == "some" and draw(st.booleans())):
+                total = draw(amounts("0", "80", places=6))
+            else:
+                total = ""
+            upc = draw(st.sampled_from([carton, carton, carton + 2]))  # the carton may change mid-month
+            rows.append(
+                f"2016-06-{day:02d},{wh},{seller},ITEM-{item},{dims[0]},{dims[1]},{dims[2]},{upc},{total},"
+                f"{draw(st.integers(0, 500))},{draw(st.integers(0, 10**6))}"
+            )
+    if draw(st.booleans()):
+        rows.append(f"2016-07-01,{wh},{seller},ITEM-0,100,100,100,1,,0,5")  # another month
+    return rows
+
+
+@st.composite
+def outbound_ledger(draw, wh: str, seller: str, card) -> list[str]:
+    kinds = {rule.kind for rule in card.rules}
+    last_mile = "size_band" in kinds
+    rows = []
+    for n in range(draw(st.integers(1, 5))):
+        day = draw(st.integers(1, 30))
+        if last_mile:  # carrier and sides within the largest band
+            weight = draw(amounts("0.001", "20", places=3))
+            carrier = draw(st.sampled_from(["yamato", "sagawa"]))
+            sides = [draw(amounts("10", "500", places=1)) for _ in range(3)]
+        else:
+            weight = draw(amounts("0.001", "60", places=3))
+            carrier = draw(st.sampled_from(["", "SF"]))
+            sides = draw(st.sampled_from([["", "", ""], ["300", "200", "100.5"]]))
+        units = draw(st.integers(1, 6)) if "order_handling" in kinds else draw(st.sampled_from(["", 2]))
+        rows.append(
+            f"P{n},2016-06-{day:02d},{wh},{seller},{weight},{draw(st.integers(1, 8))},{units},{carrier},,"
+            f"{sides[0]},{sides[1]},{sides[2]}"
+        )
+    return rows
+
+
+@st.composite
+def vas_ledger(draw, wh: str, seller: str, card) -> list[str]:
+    [rule] = [rule for rule in card.rules if rule.kind == "per_unit"]
+    priced, at_cost = sorted(rule.params.get("prices", {})), sorted(rule.params.get("at_cost", {}))
+    rows = []
+    for _ in range(draw(st.integers(1, 5))):
+        code = draw(st.sampled_from(priced + at_cost))
+        amount = draw(amounts("0", "5000", places=2)) if code in at_cost else ""
+        day, quantity = draw(st.integers(1, 30)), draw(st.integers(0, 50))
+        rows.append(f"2016-06-{day:02d},{wh},{seller},{code},{quantity},{amount},")
+    return rows
+
+
+@st.composite
+def tax_ledger(draw, wh: str, seller: str) -> list[str]:
+    return [
+        f"T{n},2016-06-{draw(st.integers(1, 30)):02d},{wh},{seller},{draw(amounts('0', '20000', places=2))},"
+        f"{draw(amounts('0', '1', places=5))},{draw(amounts('0', '0.99999', places=5))},"
+        f"{draw(amounts('0', '1', places=5))}"
+        for n in range(draw(st.integers(1, 4)))
+    ]
+
+
+@st.composite
+def inbound_ledger(draw, wh: str, seller: str, card) -> list[str]:
+    [line] = [rule.params["line"] for rule in card.rules if rule.kind == "tiered_per_kg"]
+    return [
+        f"2016-06-{draw(st.integers(1, 30)):02d},{wh},{seller},{line},{draw(st.integers(0, 40))},"
+        f"{draw(amounts('0.001', '15000', places=3))},"
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+
+
+@st.composite
+def receiving_ledger(draw, wh: str, seller: str, card) -> list[str]:
+    services = ["count", "inspect", "ecommerce_split", "container_unload", "shipping_mark"]
+    if card.currency == "VND":  # crating and wrapping are priced in VND only
+        services += ["crate_shared", "crate_private", "wrap_shared", "wrap_private"]
+    rows = []
+    for _ in range(draw(st.integers(1, 5))):
+        service = draw(st.sampled_from(services))
+        units = value = volume = freight = weight = ""
+        if service in ("count", "inspect"):
+            units, value = draw(st.integers(1, 800)), draw(amounts("0", "60", places=2))
+        elif service.startswith(("crate", "wrap")):
+            top = "0.25" if service.endswith("private") else "1.4"  # private: not offered above M2
+            volume = draw(amounts("0.0001", top, places=4))
+            freight = draw(amounts("0", "3000", places=2)) if service.startswith("crate") else ""
+        else:
+            weight = draw(amounts("0.001", "900", places=3))
+        rows.append(
+            f"2016-06-{draw(st.integers(1, 30)):02d},{wh},{seller},{service},{units},{value},{volume},"
+            f"{freight},{weight},"
+        )
+    return rows
+
+
+def ledgers_for(card):
+    """The kinds the card prices or lists as not billed, each with a generator of its rows."""
+    priced = {get_kind(rule.kind).ledger for rule in card.rules} | set(card.not_billed_kinds)
+    makers = {
+        "stock": lambda wh, seller: stock_ledger(wh, seller),
+        "outbound": lambda wh, seller: outbound_ledger(wh, seller, card),
+        "vas": lambda wh, seller: vas_ledger(wh, seller, card),
+        "tax": lambda wh, seller: tax_ledger(wh, seller),
+        "inbound": lambda wh, seller: inbound_ledger(wh, seller, card),
+        "receiving": lambda wh, seller: receiving_ledger(wh, seller, card),
+    }
+    return {kind: maker for kind, maker in makers.items() if kind in priced}
+
+
+def simulate(*args: str) -> dict:
+    out = io.StringIO()
+    call_command("simulate_invoice", *args, "--format", "json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def outcome(result: dict) -> dict:
+    return {
+        "lines": [
+            (line["code"], line["section"], Decimal(line["quantity"]), line["amount"])
+            for line in result["lines"]
+        ],
+        **{
+            key: result[key]
+            for key in ("currency", "sections", "subtotal", "service_tax", "total", "not_billed")
+        },
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@pytest.mark.parametrize(("code", "currency"), PRESETS, ids=[f"{code}-{cur}" for code, cur in PRESETS])
+@settings(
+    max_examples=15,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_store_and_simulate_invoice_give_the_same_cents_on_every_preset(code, currency, data):
+    with override_settings(MEDIA_ROOT=MEDIA_ROOT):
+        same_cents(code, currency, data)
+
+
+def same_cents(code: str, currency: str, data) -> None:
+    card_data = get_preset(code, currency)
+    card = preset_card(code, currency)
+    n = next(EXAMPLE)
+    seller = SellerFactory(code=f"s{n}")
+    warehouse = WarehouseFactory(code=f"W{n}")
+    customer_class = data.draw(st.sampled_from(card.customer_classes or ["regular"]))
+    ContractFactory(
+        seller=seller,
+        service_line=ServiceLineFactory(warehouse=warehouse),
+        rate_card=card,
+        customer_class=customer_class,
+    )
+    makers = ledgers_for(card_data)
+    kinds = data.draw(st.sets(st.sampled_from(sorted(makers)), min_size=1))
+    args = ["--rate-card", code, "--currency", currency, "--customer-class", customer_class]
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in sorted(kinds):
+            content = csv_bytes(kind, data.draw(makers[kind](warehouse.code, seller.code), label=kind))
+            path = Path(tmp) / f"{kind}.csv"
+            path.write_bytes(content)
+            store(kind, content, warehouse=warehouse)
+            args += [f"--{kind}", str(path)]
+        try:
+            from_files = outcome(simulate(*args, "--period", "2016-06"))
+        except CommandError as error:
+            from_files = f"refused: {error}"
+    version = version_in_force(card, JUNE)
+    try:
+        computation = compute_invoice(
+            month_facts(seller=seller, warehouse=warehouse, period=JUNE),
+            rule_specs(version),
+            currency=card.currency,
+            customer_class=customer_class,
+            service_tax_rate=card.service_tax_rate,
+            not_billed_kinds=version.not_billed_kinds,
+        )
+    except RuleError as error:
+        assert isinstance(from_files, str), f"the store refused ({error}); the files gave {from_files}"
+        event("both refused")
+        return
+    event(f"billed {len(computation.lines)} line(s)" if computation.lines else "nothing billed")
+    assert outcome(computation.as_dict()) == from_files
