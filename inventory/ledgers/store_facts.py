@@ -243,19 +243,17 @@ AGGREGATE_WORK_MEM_KB = 64 * 1024
 @contextmanager
 def _aggregate_settings(cursor):
     """Raise ``work_mem`` (never lower it) and turn JIT off for the statements run inside, then put both back
-    (the settings are the transaction's: a caller's transaction goes on with its own)."""
-    cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
-    work_mem, jit = cursor.fetchone()
-    cursor.execute("SELECT pg_size_bytes(%s)", [work_mem])
-    work_mem_bytes = cursor.fetchone()[0]
+    (the settings are the transaction's: a caller's transaction goes on with its own). Run it in
+    ``transaction.atomic``: on an error, rolling back its transaction or savepoint puts them back."""
+    cursor.execute(
+        "SELECT current_setting('work_mem'), current_setting('jit'), "
+        "pg_size_bytes(current_setting('work_mem'))"
+    )
+    work_mem, jit, work_mem_bytes = cursor.fetchone()
     raised = f"{AGGREGATE_WORK_MEM_KB}kB" if work_mem_bytes < AGGREGATE_WORK_MEM_KB * 1024 else work_mem
     cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [raised])
-    try:
-        yield
-    finally:
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true), set_config('jit', %s, true)", [work_mem, jit]
-        )
+    yield
+    cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', %s, true)", [work_mem, jit])
 
 
 def rows_of_ref(

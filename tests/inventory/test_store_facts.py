@@ -346,6 +346,42 @@ def test_a_row_set_of_another_month_or_kind_is_refused(shop):
         rows_of_ref(12, **scope)  # a primary key needs its kind
 
 
+@pytest.mark.django_db
+def test_the_aggregate_leaves_a_callers_transaction_settings_as_they_were(shop):
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    seller, warehouse = shop
+    store("stock", HAND_LEDGER, warehouse=warehouse)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        month_facts(seller=seller, warehouse=warehouse, period=JUNE)
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cursor.fetchone() == ("5MB", "on")
+
+
+@pytest.mark.django_db
+def test_two_rows_of_an_item_on_one_day_are_refused_whichever_way_they_are_summed(tmp_path):
+    from inventory.ledgers.facts import StockMonthSums
+
+    by_rows = StockMonthSums(JUNE)
+    row = ("A", date(2016, 6, 2), 1, Decimal(1), Decimal(1), Decimal(1), 5, 0, None)
+    by_rows.add_row(*row)
+    with pytest.raises(RuleError, match="two stock rows for the same item and day"):
+        by_rows.add_row(*row)
+    by_groups = StockMonthSums(JUNE)  # two groups (units per carton 1 and 2) both on day 2
+    by_groups.add_groups(
+        [("A", 1, 1, 5, 0, 1 << 2, None, Decimal(5)), ("A", 2, 1, 5, 0, 1 << 2, None, Decimal(5))]
+    )
+    with pytest.raises(RuleError, match="2 stock rows on 1 days"):
+        by_groups.facts()
+    twice = tmp_path / "twice.csv"
+    twice.write_bytes(csv_bytes("stock", ["2016-06-02,WH1,shop,A,1,1,1,1,,0,5"] * 2))
+    with pytest.raises(CommandError, match="two stock rows for the same item and day"):
+        simulate("--rate-card", "cainiao-bonded", "--period", "2016-06", "--stock", str(twice))
+
+
 # --- the pure side: StockItemMonth in the storage rules ----------------------------------------------------
 
 
