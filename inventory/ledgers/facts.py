@@ -214,11 +214,14 @@ class StockMonthSums:
         """One fact per item, in item order; two rows of an item on one day are refused."""
         period = self.period
         days = [None, *(date(period.year, period.month, day) for day in range(1, period.days + 1))]
-        make = fact_maker(StockItemMonth)
+        make, make_ref = fact_maker(StockItemMonth), fact_maker(RowSet)
+        divide, add = VOLUME.divide, VOLUME.add
         divisors: dict[int, Decimal] = {}
-        facts = []
-        for item_id in sorted(self._items):
-            rows, stock, sales, mask, reported, by_carton = self._items[item_id]
+        items = self._items
+        facts: list[StockItemMonth] = []
+        append = facts.append
+        for item_id in sorted(items):
+            rows, stock, sales, mask, reported, by_carton = items[item_id]
             if mask.bit_count() != rows:
                 raise RuleError(
                     f"item {item_id}: {rows} stock rows on {mask.bit_count()} days of {period} "
@@ -226,15 +229,15 @@ class StockMonthSums:
                     field="business_date",
                 )
             volume = _ZERO if reported is None else reported
-            for units_per_carton in sorted(by_carton) if len(by_carton) > 1 else by_carton:
+            for units_per_carton, mm3 in (
+                sorted(by_carton.items()) if len(by_carton) > 1 else by_carton.items()
+            ):
                 divisor = divisors.get(units_per_carton)
                 if divisor is None:
                     divisor = divisors[units_per_carton] = _divisor(units_per_carton)
-                volume = VOLUME.add(volume, VOLUME.divide(by_carton[units_per_carton], divisor))
+                volume = add(volume, divide(mm3, divisor))
             first, last = days[(mask & -mask).bit_length() - 1], days[mask.bit_length() - 1]
-            facts.append(
-                make(item_id, rows, stock, sales, volume, first, last, RowSet("stock", period, item_id))
-            )
+            append(make(item_id, rows, stock, sales, volume, first, last, make_ref("stock", period, item_id)))
         return facts
 
 
