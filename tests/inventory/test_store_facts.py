@@ -36,7 +36,6 @@ from tariffs.selectors import rule_specs, version_in_force
 from tests.factories import ContractFactory, SellerFactory, ServiceLineFactory, WarehouseFactory, preset_card
 
 JUNE = Period(2016, 6)
-MEDIA_ROOT = tempfile.mkdtemp(prefix="store-facts-media-")
 HEADERS = {
     "stock": "business_date,warehouse,seller,item_id,length_mm,height_mm,width_mm,units_per_carton,"
     "total_volume_m3,sales_qty,stock_qty",
@@ -581,6 +580,12 @@ def outcome(result: dict) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    """Where the examples' uploads are kept (pytest removes old ones)."""
+    return str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize(("code", "currency"), PRESETS, ids=[f"{code}-{cur}" for code, cur in PRESETS])
@@ -591,8 +596,8 @@ def outcome(result: dict) -> dict:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_store_and_simulate_invoice_give_the_same_cents_on_every_preset(code, currency, data):
-    with override_settings(MEDIA_ROOT=MEDIA_ROOT):
+def test_store_and_simulate_invoice_give_the_same_cents_on_every_preset(code, currency, data, media_root):
+    with override_settings(MEDIA_ROOT=media_root):
         same_cents(code, currency, data)
 
 
