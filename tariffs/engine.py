@@ -16,6 +16,7 @@ from tariffs.rules import (
     Period,
     RuleContext,
     RuleError,
+    StockItemMonth,
     bill_rule,
     format_amount,
     get_kind,
@@ -127,7 +128,7 @@ def compute_invoice(
         if not takers:
             raise UnbilledRowsError(
                 f"the rate card has no rule for the {ledger} ledger and does not list it as not billed "
-                f"({len(rows)} rows given)"
+                f"({ledger_rows(rows)} rows given)"
             )
         billed = bytearray(len(rows))  # 1 where a rule took the row; every row must be taken
         all_billed = False
@@ -154,7 +155,7 @@ def compute_invoice(
             missing = [rows[i] for i, done in enumerate(billed) if not done]
             sample = ", ".join(describe_row(row) for row in missing[:5])
             raise UnbilledRowsError(
-                f"{len(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}"
+                f"{ledger_rows(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}"
             )
     for rule, kind, params in typed:
         if kind.ledger is None:  # rules over the other lines (minimum monthly charge)
@@ -175,6 +176,11 @@ def compute_invoice(
         totals=totals,
         not_billed=tuple(not_billed),
     )
+
+
+def ledger_rows(facts: Iterable[Any]) -> int:
+    """How many ledger rows the facts stand for: an item's month of stock (``StockItemMonth``) its days."""
+    return sum(fact.days if fact.__class__ is StockItemMonth else 1 for fact in facts)
 
 
 def describe_row(row: Any) -> str:

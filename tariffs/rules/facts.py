@@ -83,6 +83,39 @@ class StockDay:
 
 
 @dataclass(frozen=True, slots=True)
+class RowSet:
+    """A small, hashable description of the query that selects a fact's ledger rows (a charge line's
+    source ref): the rows of `kind` in `period` of the billed seller, warehouse and service line, narrowed
+    to `item_id` when given. Whoever built the facts resolves it back to rows (for stored rows:
+    ``inventory.ledgers.store_facts.rows_of_ref``), so a fact over a month of rows carries no row ids."""
+
+    kind: str
+    period: Period
+    item_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind} rows of {self.period}" + (f", item {self.item_id}" if self.item_id else "")
+
+
+@dataclass(frozen=True, slots=True)
+class StockItemMonth:
+    """One item's stock rows of a month summed (spec 6.1): the same sums a rule takes from its `StockDay`s.
+
+    `days` is the number of rows (one per day counted), `stock_qty` and `sales_qty` their totals,
+    `volume_m3` the sum of the daily volumes (CBM-days), `first_day` and `last_day` the first and last
+    day counted; `ref` describes the rows (a `RowSet`)."""
+
+    item_id: str
+    days: int
+    stock_qty: int
+    sales_qty: int
+    volume_m3: Decimal
+    first_day: date
+    last_day: date
+    ref: Hashable | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceUse:
     """One value-added service ledger row (spec 6.3); `amount` for at-cost services."""
 

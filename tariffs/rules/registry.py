@@ -9,7 +9,15 @@ from typing import Any
 from .chargeable_weight import ChargeableWeightParams, bill_chargeable_weight
 from .cross_border_tax import CrossBorderTaxParams, bill_cross_border_tax
 from .errors import RuleError
-from .facts import CustomsDeclaration, InboundWeight, Parcel, ReceivingService, ServiceUse, StockDay
+from .facts import (
+    CustomsDeclaration,
+    InboundWeight,
+    Parcel,
+    ReceivingService,
+    ServiceUse,
+    StockDay,
+    StockItemMonth,
+)
 from .lines import SECTIONS, ChargeLine, RuleContext, check_section
 from .minimum_monthly import MinimumMonthlyParams, bill_minimum_monthly
 from .order_handling import OrderHandlingParams, bill_order_handling
@@ -43,7 +51,7 @@ class RuleKind:
     spec: str
     bill: Callable[[Iterable[Any], Any, RuleContext], list[ChargeLine]]
     params_type: type
-    fact_type: type
+    fact_type: type | tuple[type, ...]  # what the bill function reads (for isinstance)
     ledger: str | None
     default_section: str
     sections: tuple[str, ...] = SECTIONS
@@ -55,6 +63,7 @@ class RuleKind:
         return tuple(field.name for field in fields(self.params_type))
 
 
+STOCK_FACTS = (StockDay, StockItemMonth)  # a day's row, or an item's month of rows summed
 _ALL_BUT_PASS_THROUGH = ("fulfilment", "storage", "services", "adjustments")
 
 KINDS: dict[str, RuleKind] = {
@@ -75,7 +84,7 @@ KINDS: dict[str, RuleKind] = {
             "7.2",
             bill_storage_daily_volume,
             StorageDailyVolumeParams,
-            StockDay,
+            STOCK_FACTS,
             "stock",
             "storage",
             _ALL_BUT_PASS_THROUGH,
@@ -85,7 +94,7 @@ KINDS: dict[str, RuleKind] = {
             "7.3",
             bill_storage_turnover,
             StorageTurnoverParams,
-            StockDay,
+            STOCK_FACTS,
             "stock",
             "storage",
             _ALL_BUT_PASS_THROUGH,
@@ -95,7 +104,7 @@ KINDS: dict[str, RuleKind] = {
             "8",
             bill_storage_monthly_volume,
             StorageMonthlyVolumeParams,
-            StockDay,
+            STOCK_FACTS,
             "stock",
             "storage",
             _ALL_BUT_PASS_THROUGH,

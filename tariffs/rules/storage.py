@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from .errors import RuleError
-from .facts import Period, StockDay, refs_of
+from .facts import Period, StockDay, StockItemMonth, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import ZERO, fmt_number
 from .params import ParamReader, check_fact_decimal, check_fact_int, coerce_params
@@ -81,12 +82,23 @@ class TurnoverFigures:
         return self.billable_days * self.avg_volume_m3
 
 
-def _checked_days(days: Iterable[StockDay], period: Period) -> list[StockDay]:
-    """The month's stock days, refusing days outside the period, duplicates and negative figures."""
+StockFact = StockDay | StockItemMonth
+
+
+def _checked_days(days: Iterable[StockFact], period: Period) -> list[StockFact]:
+    """The month's stock facts, refusing days outside the period, duplicates and negative figures.
+
+    A `StockItemMonth` (an item's month of rows summed) stands for all of its item's days: it must lie in
+    the period, and its item may have no other fact (neither a second sum nor a `StockDay`)."""
     result = []
     first, last = period.first_day, period.last_day
     seen: dict[str, int] = {}  # item -> bit mask of the days already seen (a set of pairs costs ~10x more)
+    summed: set[str] = set()  # items given as a month's sum
     for day in days:
+        if day.__class__ is StockItemMonth:
+            _check_item_month(day, period, seen, summed)
+            result.append(day)
+            continue
         business_date = day.business_date
         if not first <= business_date <= last:
             where = f"item {day.item_id} on {business_date}"
@@ -96,6 +108,9 @@ def _checked_days(days: Iterable[StockDay], period: Period) -> list[StockDay]:
         if mask & bit:
             where = f"item {day.item_id} on {business_date}"
             raise RuleError(f"{where}: two stock rows for the same item and day", field="business_date")
+        if summed and day.item_id in summed:
+            where = f"item {day.item_id} on {business_date}"
+            raise RuleError(f"{where}: two stock facts for the same item in {period}", field="item_id")
         seen[day.item_id] = mask | bit
         if not (
             type(day.stock_qty) is int
@@ -113,7 +128,35 @@ def _checked_days(days: Iterable[StockDay], period: Period) -> list[StockDay]:
     return result
 
 
-def turnover_figures(days: Iterable[StockDay], *, free_days: Decimal, days_in_month: int) -> TurnoverFigures:
+def _check_item_month(fact: StockItemMonth, period: Period, seen: dict[str, int], summed: set[str]) -> None:
+    where = f"item {fact.item_id} from {fact.first_day} to {fact.last_day}"
+    if not (
+        isinstance(fact.first_day, date)
+        and isinstance(fact.last_day, date)
+        and period.first_day <= fact.first_day <= fact.last_day <= period.last_day
+    ):
+        raise RuleError(f"{where}: the days are outside the period {period}", field="business_date")
+    if fact.item_id in summed or fact.item_id in seen:
+        raise RuleError(f"{where}: two stock facts for the same item in {period}", field="item_id")
+    check_fact_int(fact.days, "days", where, ge=1)
+    if fact.days > (fact.last_day - fact.first_day).days + 1:
+        raise RuleError(
+            f"{where}: {fact.days} stock rows in {(fact.last_day - fact.first_day).days + 1} days "
+            "(two rows for the same item and day)",
+            field="business_date",
+        )
+    check_fact_int(fact.stock_qty, "stock_qty", where, ge=0)
+    check_fact_int(fact.sales_qty, "sales_qty", where, ge=0)
+    check_fact_decimal(fact.volume_m3, "volume_m3", where, ge=0)
+    summed.add(fact.item_id)
+
+
+def _rows_of(facts: list[StockFact]) -> int:
+    """How many ledger rows the facts stand for (a month's sum stands for its days)."""
+    return sum(fact.days if fact.__class__ is StockItemMonth else 1 for fact in facts)
+
+
+def turnover_figures(days: Iterable[StockFact], *, free_days: Decimal, days_in_month: int) -> TurnoverFigures:
     """Turnover = avg stock / avg sales; billable = min(D, max(0, turnover − free)) (spec 7.3)."""
     day_list = list(days)
     total_stock = sum(day.stock_qty for day in day_list)
@@ -135,7 +178,7 @@ def turnover_figures(days: Iterable[StockDay], *, free_days: Decimal, days_in_mo
 
 
 def bill_storage_daily_volume(
-    days: Iterable[StockDay], params: StorageDailyVolumeParams | Mapping[str, Any], ctx: RuleContext
+    days: Iterable[StockFact], params: StorageDailyVolumeParams | Mapping[str, Any], ctx: RuleContext
 ) -> list[ChargeLine]:
     """One line: `price_per_cbm_day × Σ days Σ items daily volume` (spec 7.2)."""
     params = coerce_params(StorageDailyVolumeParams, params)
@@ -155,14 +198,14 @@ def bill_storage_daily_volume(
             exact_amount=params.price_per_cbm_day * cbm_days,
             currency=ctx.currency,
             expression=f"{fmt_number(params.price_per_cbm_day)} × {fmt_number(cbm_days)}",
-            inputs={"period": str(period), "stock_rows": len(day_list), "cbm_days": cbm_days},
+            inputs={"period": str(period), "stock_rows": _rows_of(day_list), "cbm_days": cbm_days},
             source_refs=refs_of(day_list),
         )
     ]
 
 
 def _turnover_line(
-    day_list: list[StockDay],
+    day_list: list[StockFact],
     params: StorageTurnoverParams,
     ctx: RuleContext,
     period: Period,
@@ -204,7 +247,7 @@ def _turnover_line(
 
 
 def bill_storage_turnover(
-    days: Iterable[StockDay], params: StorageTurnoverParams | Mapping[str, Any], ctx: RuleContext
+    days: Iterable[StockFact], params: StorageTurnoverParams | Mapping[str, Any], ctx: RuleContext
 ) -> list[ChargeLine]:
     """`billable_days × price_per_cbm_day × avg_volume`, for the seller or per item (spec 7.3)."""
     params = coerce_params(StorageTurnoverParams, params)
@@ -214,14 +257,14 @@ def bill_storage_turnover(
         return []
     if not params.per_item:
         return [_turnover_line(day_list, params, ctx, period, None)]
-    by_item: dict[str, list[StockDay]] = {}
+    by_item: dict[str, list[StockFact]] = {}
     for day in day_list:
         by_item.setdefault(day.item_id, []).append(day)
     return [_turnover_line(by_item[item], params, ctx, period, item) for item in sorted(by_item)]
 
 
 def bill_storage_monthly_volume(
-    days: Iterable[StockDay], params: StorageMonthlyVolumeParams | Mapping[str, Any], ctx: RuleContext
+    days: Iterable[StockFact], params: StorageMonthlyVolumeParams | Mapping[str, Any], ctx: RuleContext
 ) -> list[ChargeLine]:
     """One line: `price_per_cbm_month × Σ daily volume / D` (the Japanese sample card's storage)."""
     params = coerce_params(StorageMonthlyVolumeParams, params)

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.ledgers import LedgerFileError, read_ledger
-from inventory.ledgers.facts import CONVERTERS, row_date
+from inventory.ledgers.facts import facts_of_rows, row_date
 from tariffs.engine import LEDGERS, MonthFacts, compute_invoice
 from tariffs.models import CustomerClass
 from tariffs.rules import Period, RuleError
@@ -76,10 +76,14 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: {exc.strerror or exc}") from exc
             in_period = [row for row in rows if row_date(row) in period]
             sellers.update(row.seller for row in in_period)
-            ledgers[ledger] = [CONVERTERS[ledger](row) for row in in_period]
+            ledgers[ledger] = in_period
         if len(sellers) > 1:
             raise CommandError(
                 f"the files hold rows of several sellers ({', '.join(sorted(sellers))}): "
                 "simulate one seller at a time"
             )
-        return ledgers
+        # The same facts as the store gives (``inventory.ledgers.store_facts``): stock summed per item.
+        try:
+            return {ledger: facts_of_rows(ledger, rows, period) for ledger, rows in ledgers.items()}
+        except RuleError as exc:
+            raise CommandError(str(exc)) from exc
