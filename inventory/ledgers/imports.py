@@ -571,36 +571,55 @@ def _progress_on_side_connection(ledger_file_id: int):
 
 
 class _Abort(Exception):
-    """A bad row or an unreadable file: roll the COPY back."""
+    """A bad row or an unreadable file: roll the COPY back. Carries the ``Scan`` with the errors."""
+
+    @property
+    def scan(self) -> Scan:
+        return self.args[0]
 
 
 def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
-    """Check every row and store them all or none. On PostgreSQL the rows stream into ``COPY`` while the
-    file is still being read (the server works on the other core), inside a transaction rolled back at
-    the first bad row; elsewhere they are spooled and loaded by ``bulk_create`` after the check, out of force
-    until the keys are checked. Then, in the same transaction: closed months, keys held by uploads this one
-    does not replace, retirement of the rows it replaces, and the keys among the rows in force."""
+    """Check every row and store them all or none, with the natural keys held (``inventory.ledgers.keys``).
+
+    On PostgreSQL the rows stream into ``COPY`` while the file is still being read (the server works on the
+    other core), in force at once: the common upload (a new month) adds keys nobody holds, and the unique
+    indexes check them as the rows go in. If one is held (a replacement of the same days, or a repeat inside
+    the file), that attempt is rolled back to its savepoint; the rows this upload replaces are retired first
+    and the file streams in again; if a key is still held, the file is loaded out of force to name every
+    clash. Elsewhere (SQLite) the rows are spooled, loaded out of force, and put in force after the checks and
+    the retirement. All in one transaction, under the warehouse's ledger lock (closed months)."""
     kind = get_kind(ledger_file.kind)
     resolver = Resolver(ledger_file)  # its queries run now: the connection is busy while COPY streams
     if connection.vendor == "postgresql":
         side, progress = _progress_on_side_connection(ledger_file.pk)
-        column_of = {f.attname: f.column for f in kind.model._meta.concrete_fields}
-        sql = f"COPY {kind.table} ({', '.join(column_of[c] for c in kind.copy_columns)}) FROM STDIN"
         try:
             with transaction.atomic():
                 # Closed months are read under the lock a close takes exclusively, in the transaction that
                 # stores the rows: a close either committed before (and is seen) or waits for this one.
                 lock_ledgers(ledger_file.warehouse_id, exclusive=False)
                 closed = closed_months(ledger_file)
-                with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                    scan = _scan(
-                        ledger_file, resolver, lambda lines: copy.write("".join(lines)), progress, closed
-                    )
-                    if scan.file_error or scan.error_count or not scan.rows:
-                        raise _Abort
-                return _put_in_force(ledger_file, kind, scan, now=now)
-        except _Abort:
-            pass
+                scan, clash = _copy_rows(ledger_file, kind, resolver, progress, closed, in_force=True)
+                _check_scan(ledger_file, kind, scan)
+                if not clash:
+                    return _finish(ledger_file, scan, _retire_replaced(ledger_file, kind, scan), now=now)
+                try:
+                    with transaction.atomic():  # a key in force already: retire first, then again
+                        replaced = _retire_replaced(ledger_file, kind, scan)
+                        again, clash = _copy_rows(
+                            ledger_file, kind, resolver, progress, closed, in_force=True
+                        )
+                        _check_scan(ledger_file, kind, again)
+                        if clash:
+                            raise _Explain
+                        return _finish(ledger_file, again, replaced, now=now)
+                except _Explain:
+                    pass
+                scan, _ = _copy_rows(ledger_file, kind, resolver, progress, closed, in_force=False)
+                _check_scan(ledger_file, kind, scan)
+                _explain_clashes(ledger_file, kind, scan)
+                raise _Abort(scan)  # not reached: _explain_clashes always names a clash
+        except _Abort as abort:
+            scan = abort.scan
         finally:
             side.close()
     else:
@@ -619,38 +638,75 @@ def _check_and_store(ledger_file: LedgerFile, *, now=None) -> LedgerFile:
                     with transaction.atomic():
                         lock_ledgers(ledger_file.warehouse_id, exclusive=False)
                         _bulk_load(kind.model, kind.copy_columns, spool)
-                        return _put_in_force(ledger_file, kind, scan, now=now)
-                except _Abort:
-                    pass
+                        _check_scan(ledger_file, kind, scan)
+                        _explain_clashes(ledger_file, kind, scan, put_in_force=True)
+                        replaced = _retire_replaced(ledger_file, kind, scan)
+                        if not keys.put_in_force(kind, ledger_file):
+                            _explain_clashes(ledger_file, kind, scan)
+                        return _finish(ledger_file, scan, replaced, now=now)
+                except _Abort as abort:
+                    scan = abort.scan
     return _refuse(ledger_file, scan, now=now)
 
 
-def _put_in_force(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan, *, now=None) -> LedgerFile:
-    """In the storing transaction, the rows loaded: refuse a closed month in a span (closed since the scan)
-    and keys in force from uploads this one does not replace; retire the rows it replaces; check the keys
-    among the rows in force (a duplicate inside the file shows here); record the replacements. Raises
-    ``_Abort`` with the errors added to ``scan``."""
+class _Explain(Exception):
+    """A key still held after the retirement: roll it back and load out of force to name the clashes."""
+
+
+def _copy_rows(ledger_file, kind: LedgerKind, resolver, progress, closed, *, in_force: bool):
+    """Stream the file into ``COPY`` in a savepoint: (scan, True when a natural key was already held). A
+    bad row raises ``_Abort`` (the caller rolls everything back)."""
+    import psycopg
+
+    column_of = {f.attname: f.column for f in kind.model._meta.concrete_fields}
+    sql = f"COPY {kind.table} ({', '.join(column_of[c] for c in kind.copy_columns)}) FROM STDIN"
+    scan = None
+    try:
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            scan = _scan(
+                ledger_file,
+                resolver,
+                lambda lines: copy.write("".join(lines)),
+                progress,
+                closed,
+                in_force=in_force,
+            )
+            if scan.file_error or scan.error_count or not scan.rows:
+                raise _Abort(scan)
+    except (IntegrityError, psycopg.errors.UniqueViolation):
+        return scan, True
+    return scan, False
+
+
+def _check_scan(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan) -> None:
+    """After a clean read: a closed month inside a (seller, line) span (closed since the read) refuses."""
     scan.add_errors(_closed_in_range(ledger_file, kind, scan))
     if scan.error_count:
-        raise _Abort
+        raise _Abort(scan)
+
+
+def _explain_clashes(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan, *, put_in_force=False) -> None:
+    """With the upload's rows loaded out of force: keys in force from uploads it does not replace, and keys
+    repeated inside the file, as row errors (raises ``_Abort``). With ``put_in_force`` only the first are
+    looked for (the caller puts the rows in force next, which finds the repeats)."""
     errors, total = keys.held_elsewhere(kind, ledger_file, scan.periods, SHOWN_ERRORS)
+    if not total and not put_in_force:
+        errors, total = keys.in_file_duplicates(kind, ledger_file, SHOWN_ERRORS)
+        if not total:  # another upload stored the same keys meanwhile
+            errors, total = (
+                [
+                    RowError(
+                        None,
+                        None,
+                        "another upload of the same rows was stored meanwhile; upload this file again",
+                    )
+                ],
+                1,
+            )
     if total:
         scan.bad_rows += total
         scan.add_errors(errors, total)
-        raise _Abort
-    replaced = _retire_replaced(ledger_file, kind, scan)
-    if not keys.check_now(kind, ledger_file):
-        errors, total = keys.in_file_duplicates(kind, ledger_file, SHOWN_ERRORS)
-        if not total:  # another upload stored the same keys meanwhile
-            errors = [
-                RowError(
-                    None, None, "another upload of the same rows was stored meanwhile; upload this file again"
-                )
-            ]
-        scan.bad_rows += total
-        scan.add_errors(errors, total)
-        raise _Abort
-    return _finish(ledger_file, scan, replaced, now=now)
+        raise _Abort(scan)
 
 
 def _retire_replaced(ledger_file: LedgerFile, kind: LedgerKind, scan: Scan) -> dict[int, int]:
@@ -811,13 +867,11 @@ def withdraw_ledger_file(
         try:
             with transaction.atomic():
                 rows_restored = restored.update(is_current=True, replaced_by=None)
-        except IntegrityError:  # SQLite checks at once
-            rows_restored = -1
-        if rows_restored < 0 or not keys.check_deferred(kind):  # a race the check above cannot see
+        except IntegrityError:  # a race the check above cannot see: the unique indexes refuse
             raise WithdrawalRefused(
                 _("Upload #%(id)s cannot be withdrawn now: its rows clash with rows stored meanwhile.")
                 % {"id": ledger_file.pk}
-            )
+            ) from None
         ledger_file.status = LedgerFile.Status.WITHDRAWN
         ledger_file.withdrawn_at = now or timezone.now()
         ledger_file.withdrawn_by = by

@@ -2,19 +2,18 @@
 seller, item and day; one outbound or tax row per warehouse and ``order_no``; one VAS, inbound or receiving
 row per warehouse and ``reference`` where one is given; each among the rows in force of one source.
 
-The database holds them (migration ``0015_ledger_natural_keys``, named ``LedgerKind.key_constraint_name``): on
-PostgreSQL as exclusion constraints over the rows in force,
-``DEFERRABLE INITIALLY DEFERRED``, so that an upload streams its rows in with ``COPY`` and then retires the
-rows it replaces in the same transaction (the key is checked at once for every row, and only a clash is
-re-checked, when the importer asks, ``check_now``, or at commit); on SQLite as partial unique indexes (the
-importer loads there with the rows out of force and puts them in force after the retirement).
+The database holds them as partial unique indexes over the rows in force (``UniqueConstraint``s with a
+condition on the row models, named ``LedgerKind.key_constraint_name``), on PostgreSQL and SQLite alike. A
+unique index costs next to nothing while ``COPY`` streams rows in (an exclusion constraint, deferrable, cost
+as much again as the whole load); the importer therefore retires the rows an upload replaces before it
+streams them in again when a key was held (``imports._check_and_store``).
 
 The queries here turn a clash into row errors that name the row, the column and the upload that holds the key.
 """
 
 from __future__ import annotations
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 
 from inventory.ledgers.errors import RowError
@@ -129,27 +128,9 @@ def _key_words(kind: LedgerKind) -> str:
     return " and ".join(kind.natural_key.fields)
 
 
-def check_deferred(kind: LedgerKind) -> bool:
-    """Run the key checks PostgreSQL deferred in this transaction now: True when every key holds. In a
-    savepoint, so a clash leaves the transaction usable for the queries that explain it. (SQLite checks its
-    unique indexes at once: nothing is deferred there.)"""
-    if connection.vendor != "postgresql":
-        return True
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {kind.key_constraint_name} IMMEDIATE")
-            cursor.execute(f"SET CONSTRAINTS {kind.key_constraint_name} DEFERRED")
-    except IntegrityError:
-        return False
-    return True
-
-
-def check_now(kind: LedgerKind, ledger_file: LedgerFile) -> bool:
-    """Put the upload's rows in force for good: True when every key holds. On PostgreSQL the rows are in
-    force already and the deferred checks run now; on SQLite the rows, loaded out of force, are put in force
-    (in a savepoint)."""
-    if connection.vendor == "postgresql":
-        return check_deferred(kind)
+def put_in_force(kind: LedgerKind, ledger_file: LedgerFile) -> bool:
+    """Put the upload's rows, loaded out of force, in force (in a savepoint): False when a unique index
+    refuses (a key repeated inside the file, or stored meanwhile), the transaction still usable."""
     try:
         with transaction.atomic():
             kind.model.objects.filter(ledger_file_id=ledger_file.pk).update(is_current=True)
@@ -189,8 +170,7 @@ def restore_clashes(kind: LedgerKind, ledger_file: LedgerFile, limit: int = 5) -
 
 __all__ = [
     "KINDS",
-    "check_deferred",
-    "check_now",
+    "put_in_force",
     "held_elsewhere",
     "in_file_duplicates",
     "restore_clashes",

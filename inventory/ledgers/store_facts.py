@@ -36,7 +36,8 @@ from django.db.models.aggregates import Aggregate
 from django.db.models.functions import NullIf
 
 from inventory.ledgers.facts import StockMonthSums, fact_maker
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile
+from inventory.ledgers.kinds import KINDS
+from inventory.models import LedgerFile
 from tariffs.engine import LEDGERS, MonthFacts
 from tariffs.rules import (
     CustomsDeclaration,
@@ -99,7 +100,7 @@ def rows_in_force(
 ) -> QuerySet:
     """The stored rows of ``kind`` in force for the seller, warehouse (service line) and month, from
     ``source`` ("warehouse" bills; "seller" is the seller's own copy, for disputes)."""
-    model = LEDGER_ROW_MODELS[kind]
+    model = KINDS[kind].model
     date_field = DATE_FIELD.get(kind, "date")
     rows = model.objects.filter(
         seller=seller,

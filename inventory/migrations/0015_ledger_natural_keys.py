@@ -1,8 +1,7 @@
 """Rows stored before rows had a service line get the one their seller's contracts imply (else the
-warehouse's only line); duplicates among the rows in force are retired (the newest upload's row stays);
-then the natural keys of SPEC §6 are enforced by the database (see ``inventory.ledgers.keys``):
-PostgreSQL exclusion constraints over the rows in force, deferrable so that an upload streams its rows in
-before it retires the ones it replaces; partial unique indexes on SQLite.
+warehouse's only line); duplicates among the rows in force are retired (the newest upload's row stays), so
+that the natural keys of SPEC §6 can be enforced by the database (next migration: partial unique indexes
+over the rows in force, see ``inventory.ledgers.keys``).
 """
 
 from django.db import migrations
@@ -17,18 +16,9 @@ KEYS = {
     "inventory_inboundweightrow": (("reference",), "reference"),
     "inventory_receivingservicerow": (("reference",), "reference"),
 }
-NAMES = {
-    "inventory_stockledgerrow": "stock_row_natural_key",
-    "inventory_outboundparcelrow": "outbound_row_natural_key",
-    "inventory_customstaxrow": "tax_row_natural_key",
-    "inventory_vasrow": "vas_row_natural_key",
-    "inventory_inboundweightrow": "inbound_row_natural_key",
-    "inventory_receivingservicerow": "receiving_row_natural_key",
-}
 
 
 def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
     contract = apps.get_model("tariffs", "Contract")._meta.db_table
     line = apps.get_model("portal", "ServiceLine")._meta.db_table
     for table, (columns, given) in KEYS.items():
@@ -55,26 +45,10 @@ def forwards(apps, schema_editor):
             f"WHERE d.is_current AND {same} AND (d.ledger_file_id > {table}.ledger_file_id OR "
             f"(d.ledger_file_id = {table}.ledger_file_id AND d.id > {table}.id)))"
         )
-        # 3. The key.
-        where = "is_current" + (f" AND {given} <> ''" if given else "")
-        if vendor == "postgresql":
-            parts = ", ".join(f"{c} WITH =" for c in key)
-            schema_editor.execute(
-                f"ALTER TABLE {table} ADD CONSTRAINT {NAMES[table]} EXCLUDE USING btree ({parts}) "
-                f"WHERE ({where}) DEFERRABLE INITIALLY DEFERRED"
-            )
-        else:
-            schema_editor.execute(
-                f"CREATE UNIQUE INDEX {NAMES[table]} ON {table} ({', '.join(key)}) WHERE {where}"
-            )
 
 
 def backwards(apps, schema_editor):
-    for table, name in NAMES.items():
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
-        else:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    """Nothing to undo: lines filled in and duplicates retired are facts the store keeps."""
 
 
 class Migration(migrations.Migration):

@@ -270,6 +270,16 @@ def rows_page_index(name: str, day: str, *leading: str) -> models.Index:
     return models.Index(fields=fields, name=name, condition=models.Q(is_current=True))
 
 
+def natural_key(name: str, *fields: str, when_given: str | None = None) -> models.UniqueConstraint:
+    """SPEC §6 "Natural keys": one row in force per warehouse, source and ``fields`` (where ``when_given`` is
+    not blank). A partial unique index over the rows in force; ``inventory.ledgers.kinds`` names the same
+    fields, and ``inventory.ledgers.keys`` turns a clash into row errors."""
+    condition = models.Q(is_current=True)
+    if when_given:
+        condition &= ~models.Q(**{when_given: ""})
+    return models.UniqueConstraint(fields=[*fields, "warehouse", "source"], condition=condition, name=name)
+
+
 def replaced_rows_index(name: str) -> models.Index:
     """The rows an upload replaced, found when it is withdrawn; partial, so that loading new rows (all
     with no ``replaced_by``) does not write to it."""
@@ -291,6 +301,9 @@ class StockLedgerRow(LedgerRowBase):
     stock_qty = models.PositiveIntegerField()
 
     class Meta:
+        constraints = [
+            natural_key("stock_row_natural_key", "seller", "item_id", "business_date", "service_line")
+        ]
         indexes = [
             models.Index(fields=["seller", "warehouse", "business_date"], name="stock_row_by_day"),
             replaced_rows_index("stock_row_replaced"),
@@ -313,6 +326,7 @@ class OutboundParcelRow(LedgerRowBase):
     height_mm = models.DecimalField(max_digits=12, decimal_places=3, null=True)
 
     class Meta:
+        constraints = [natural_key("outbound_row_natural_key", "order_no")]
         indexes = [
             models.Index(fields=["seller", "warehouse", "ship_date"], name="parcel_row_by_day"),
             replaced_rows_index("parcel_row_replaced"),
@@ -328,6 +342,7 @@ class VasRow(LedgerRowBase):
     reference = models.CharField(max_length=120, blank=True)
 
     class Meta:
+        constraints = [natural_key("vas_row_natural_key", "reference", when_given="reference")]
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="vas_row_by_day"),
             replaced_rows_index("vas_row_replaced"),
@@ -344,6 +359,7 @@ class CustomsTaxRow(LedgerRowBase):
     vat_rate = models.DecimalField(max_digits=7, decimal_places=5)
 
     class Meta:
+        constraints = [natural_key("tax_row_natural_key", "order_no")]
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="tax_row_by_day"),
             replaced_rows_index("tax_row_replaced"),
@@ -359,6 +375,7 @@ class InboundWeightRow(LedgerRowBase):
     reference = models.CharField(max_length=120, blank=True)
 
     class Meta:
+        constraints = [natural_key("inbound_row_natural_key", "reference", when_given="reference")]
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="inbound_row_by_day"),
             replaced_rows_index("inbound_row_replaced"),
@@ -377,6 +394,7 @@ class ReceivingServiceRow(LedgerRowBase):
     reference = models.CharField(max_length=120, blank=True)
 
     class Meta:
+        constraints = [natural_key("receiving_row_natural_key", "reference", when_given="reference")]
         indexes = [
             models.Index(fields=["seller", "warehouse", "date"], name="receiving_row_by_day"),
             replaced_rows_index("receiving_row_replaced"),

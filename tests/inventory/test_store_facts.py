@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from inventory.ledgers import read_ledger
 from inventory.ledgers.facts import facts_of_rows, row_date
 from inventory.ledgers.imports import create_upload, import_ledger_file
+from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.store_facts import (
     month_facts,
     row_facts,
@@ -28,7 +29,7 @@ from inventory.ledgers.store_facts import (
     rows_of_refs,
     stock_facts,
 )
-from inventory.models import LEDGER_ROW_MODELS, LedgerFile
+from inventory.models import LedgerFile
 from tariffs.engine import LEDGERS, MonthFacts, RuleSpec, compute_invoice
 from tariffs.preset_data import PRESET_CARDS, get_preset
 from tariffs.rules import Period, RowSet, RuleError, StockItemMonth, get_kind
@@ -83,7 +84,7 @@ def file_facts(kind: str, data: bytes, period: Period, tmp_path, *, seller_code=
 
 def with_row_numbers(kind: str, facts: list) -> list:
     """Stored facts with each primary-key ref replaced by the row's number in its file."""
-    numbers = dict(LEDGER_ROW_MODELS[kind].objects.values_list("pk", "row_number"))
+    numbers = dict(KINDS[kind].model.objects.values_list("pk", "row_number"))
     return [
         fact if isinstance(fact.ref, RowSet) else dataclasses.replace(fact, ref=numbers[fact.ref])
         for fact in facts
@@ -94,7 +95,7 @@ def with_row_numbers(kind: str, facts: list) -> list:
 def shop(db):
     """A seller with a contract under the Cainiao bonded card (it prices stock, parcels, VAS and tax)."""
     seller = SellerFactory(code="shop")
-    warehouse = WarehouseFactory(code="WH1")
+    warehouse = WarehouseFactory(code="WH1", default_line=False)
     ContractFactory(seller=seller, service_line=ServiceLineFactory(warehouse=warehouse))
     return seller, warehouse
 
@@ -606,7 +607,7 @@ def same_cents(code: str, currency: str, data) -> None:
     card = preset_card(code, currency)
     n = next(EXAMPLE)
     seller = SellerFactory(code=f"s{n}")
-    warehouse = WarehouseFactory(code=f"W{n}")
+    warehouse = WarehouseFactory(code=f"W{n}", default_line=False)
     customer_class = data.draw(st.sampled_from(card.customer_classes or ["regular"]))
     ContractFactory(
         seller=seller,
