@@ -84,7 +84,8 @@ def test_every_kind_has_its_key_as_a_unique_index_over_the_rows_in_force_in_post
     assert set(found) == {kind.key_constraint_name for kind in KINDS.values()}
     for kind in KINDS.values():
         definition = found[kind.key_constraint_name]
-        assert definition.startswith("CREATE UNIQUE INDEX") and "is_current" in definition.split(" WHERE ")[1], definition
+        assert definition.startswith("CREATE UNIQUE INDEX"), definition
+        assert "is_current" in definition.split(" WHERE ")[1], definition
 
 
 def test_the_registry_names_the_fields_the_database_keys():
