@@ -1,10 +1,10 @@
 """Ledger uploads (SPEC §6, issues 6 and 11): the same file is stored once (a refused one may be tried
 again); a file is stored all or nothing; a newer upload supersedes the rows of the same seller, warehouse,
-kind, source and days, and records what it replaced; ops withdraw a wrong upload; a closed (invoiced)
-month takes no warehouse-source change.
+service line, kind, source and days, and records what it replaced; the natural keys hold among the rows in
+force (``keys``); ops withdraw a wrong upload; a closed (invoiced) month takes no warehouse-source change.
 
-The file is streamed through ``inventory.ledgers`` (flat memory); each row's warehouse and seller are
-resolved, and its errors collected. On PostgreSQL the good rows stream into ``COPY`` inside a
+The file is streamed through ``inventory.ledgers`` (flat memory); each row's warehouse, seller and service
+line are resolved, and its errors collected. On PostgreSQL the good rows stream into ``COPY`` inside a
 transaction that is rolled back if any row is bad (the server loads while Python parses); on SQLite they
 are spooled to a temporary file and loaded by ``bulk_create`` after the check. Progress goes to the
 ``LedgerFile`` row as it runs.
