@@ -324,6 +324,8 @@ def _inline_conversion(column: Column, target: str, careful: str, bound: str, na
         if limit is not None:
             namespace[f"{bound}{attribute}"] = limit
             checks.append(f"{target} {operator} {bound}{attribute}")
+    if column.type is ColumnType.DECIMAL and column.places is not None:
+        checks.append(f"(s.find('.') < 0 or len(s) - s.find('.') <= {column.places + 1})")
     in_bounds = " and ".join(checks)
     if column.type is ColumnType.DECIMAL:
         lines = ["if s and not s.strip(NUM):", f"    {target} = DEC(s)"]

@@ -90,6 +90,7 @@ class Column:
     lt: Decimal | None = None
     le: Decimal | None = None
     choices: tuple[str, ...] = ()
+    places: int | None = None  # decimal places a DECIMAL column keeps (its stored column's)
 
     def make_parser(self, choices: tuple[str, ...] | None = None) -> Callable[[str], Any]:
         """A parser for this column's cells; `choices` overrides the listed codes of a CHOICE column."""
@@ -105,7 +106,7 @@ class Column:
             return values.code_parser(**kwargs)
         if self.type is ColumnType.INTEGER:
             return values.integer_parser(**kwargs, **bounds)
-        return values.decimal_parser(**kwargs, **bounds)
+        return values.decimal_parser(**kwargs, **bounds, places=self.places)
 
 
 def _col(name: str, kind: ColumnType, *aliases: str, **options: Any) -> Column:
@@ -329,12 +330,12 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _WAREHOUSE,
             _SELLER,
             _col("item_id", _T, "后端货品id"),
-            _col("length_mm", _N, "长", gt=0),
-            _col("height_mm", _N, "高", gt=0),
-            _col("width_mm", _N, "宽", gt=0),
+            _col("length_mm", _N, "长", gt=0, places=3),
+            _col("height_mm", _N, "高", gt=0, places=3),
+            _col("width_mm", _N, "宽", gt=0, places=3),
             _col("units_per_carton", _I, "箱规", required=False, default=1, ge=1),
-            _col("volume_mm3", _N, "体积", required=False, ge=0),
-            _col("total_volume_m3", _N, "sku总体积（立方）", "sku总体积", required=False, ge=0),
+            _col("volume_mm3", _N, "体积", required=False, ge=0, places=3),
+            _col("total_volume_m3", _N, "sku总体积（立方）", "sku总体积", required=False, ge=0, places=6),
             _col("sales_qty", _I, "销售出库件数", ge=0),
             _col("stock_qty", _I, "总库存件数", ge=0),
             _SERVICE_LINE,
@@ -349,14 +350,14 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("ship_date", _D),
             _WAREHOUSE,
             _SELLER,
-            _col("weight_kg", _N, gt=0),
+            _col("weight_kg", _N, gt=0, places=3),
             _col("sku_kinds", _I, ge=1),
             _col("units", _I, required=False, ge=1),
             _col("carrier", _T, required=False),
             _col("destination", _T, required=False),
-            _col("length_mm", _N, required=False, gt=0),
-            _col("width_mm", _N, required=False, gt=0),
-            _col("height_mm", _N, required=False, gt=0),
+            _col("length_mm", _N, required=False, gt=0, places=3),
+            _col("width_mm", _N, required=False, gt=0, places=3),
+            _col("height_mm", _N, required=False, gt=0, places=3),
             _SERVICE_LINE,
         ),
         OutboundRow,
@@ -370,7 +371,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _SELLER,
             _col("service_code", _K),
             _col("quantity", _I, ge=0),
-            _col("amount", _N, required=False, ge=0),
+            _col("amount", _N, required=False, ge=0, places=2),
             _col("reference", _T, required=False),
             _SERVICE_LINE,
         ),
@@ -385,10 +386,10 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("date", _D),
             _WAREHOUSE,
             _SELLER,
-            _col("dutiable_value", _N, ge=0),
-            _col("tariff_rate", _N, ge=0, le=1),
-            _col("consumption_tax_rate", _N, ge=0, lt=1),
-            _col("vat_rate", _N, ge=0, le=1),
+            _col("dutiable_value", _N, ge=0, places=2),
+            _col("tariff_rate", _N, ge=0, le=1, places=5),
+            _col("consumption_tax_rate", _N, ge=0, lt=1, places=5),
+            _col("vat_rate", _N, ge=0, le=1, places=5),
             _SERVICE_LINE,
         ),
         TaxRow,
@@ -402,7 +403,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _SELLER,
             _col("line", _C, choices=INBOUND_LINES),
             _col("packages", _I, ge=0),
-            _col("weight_kg", _N, gt=0),
+            _col("weight_kg", _N, gt=0, places=3),
             _col("reference", _T, required=False),
             _SERVICE_LINE,
         ),
@@ -417,10 +418,10 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _SELLER,
             _col("service", _C, choices=RECEIVING_SERVICES),
             _col("units", _I, required=False, ge=1),
-            _col("unit_value_cny", _N, required=False, ge=0),
-            _col("volume_m3", _N, required=False, gt=0),
-            _col("freight_rate_per_kg", _N, required=False, ge=0),
-            _col("weight_kg", _N, required=False, gt=0),
+            _col("unit_value_cny", _N, required=False, ge=0, places=2),
+            _col("volume_m3", _N, required=False, gt=0, places=4),
+            _col("freight_rate_per_kg", _N, required=False, ge=0, places=2),
+            _col("weight_kg", _N, required=False, gt=0, places=3),
             _col("reference", _T, required=False),
             _SERVICE_LINE,
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from .errors import InvalidValue
 
@@ -129,15 +129,21 @@ def decimal_parser(
     ge: Decimal | None = None,
     lt: Decimal | None = None,
     le: Decimal | None = None,
+    places: int | None = None,
 ) -> Callable[[str], object]:
-    """A plain decimal number (`12`, `-0.5`, `1.1726`): no exponent, separators, units or percent sign."""
+    """A plain decimal number (`12`, `-0.5`, `1.1726`): no exponent, separators, units or percent sign;
+    with ``places``, at most that many decimal places (trailing zeros aside): what is stored is what the
+    file says, never a rounding of it."""
     check = _bounds_checker(gt, ge, lt, le)
+    unit = None if places is None else Decimal(1).scaleb(-places)
 
     def careful(raw: str) -> object:
         if not raw.strip():
             return _blank(required, default)
         number = _to_decimal(raw)
         check(number, raw)
+        if unit is not None and number != number.quantize(unit, rounding=ROUND_DOWN):
+            raise InvalidValue(f"{raw.strip()!r} has more than {places} decimal places")
         return number
 
     def parse(raw: str) -> object:
@@ -152,6 +158,7 @@ def decimal_parser(
                 and (ge is None or number >= ge)
                 and (lt is None or number < lt)
                 and (le is None or number <= le)
+                and (places is None or (dot := raw.find(".")) < 0 or len(raw) - dot - 1 <= places)
             ):
                 return number
         return careful(raw)

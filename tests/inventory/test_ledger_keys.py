@@ -4,6 +4,7 @@ records the service line it is billed on."""
 
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -365,3 +366,29 @@ def test_a_closed_month_closes_only_its_service_line(wh, two_lines):
     assert "2016-06 is closed for seller youpin at WH-K, service line standard" in refused.errors[0]["reason"]
     stored = upload(stock([(1, "youpin", "A", 5, "tmall-import")], line_column=True), wh, name="other.csv")
     assert stored.status == "stored", stored.errors
+
+
+# --- what is stored is what the file says --------------------------------------------------------------
+
+
+def test_the_decimal_places_a_file_column_accepts_are_the_ones_its_stored_column_keeps():
+    from django.db import models
+
+    for kind in KINDS.values():
+        for column in kind.schema.columns:
+            if column.name in kind.stored_columns:
+                field = kind.model._meta.get_field(column.name)
+                if isinstance(field, models.DecimalField):
+                    assert column.places == field.decimal_places, (kind.key, column.name)
+
+
+def test_a_figure_with_more_decimals_than_the_store_keeps_is_a_row_error_not_a_rounding(wh):
+    text = STOCK.format(extra="") + "2016-06-01,WH-K,s1,A,400.1234,100,250.5000,0,5\n"
+    refused = upload(text, wh)
+    assert reasons(refused) == [(2, "length_mm", "'400.1234' has more than 3 decimal places")]
+    stored = upload(
+        STOCK.format(extra="") + "2016-06-01,WH-K,s1,A,400.123,100,250.5000,0,5\n", wh, name="ok.csv"
+    )
+    assert stored.status == "stored", stored.errors
+    row = StockLedgerRow.objects.get(ledger_file=stored)
+    assert (row.length_mm, row.width_mm) == (Decimal("400.123"), Decimal("250.5"))
