@@ -37,6 +37,20 @@ def _given(kind: LedgerKind) -> Q:
     return ~Q(**{given: ""}) if given else Q()
 
 
+def _holders(kind: LedgerKind, ledger_file: LedgerFile):
+    """Rows in force of other uploads (same warehouse and source) holding the key of the outer row."""
+    return (
+        kind.model.objects.filter(
+            warehouse_id=ledger_file.warehouse_id,
+            source=ledger_file.source,
+            is_current=True,
+            **{name: OuterRef(name) for name in kind.natural_key.fields},
+        )
+        .filter(_given(kind))
+        .exclude(ledger_file_id=ledger_file.pk)
+    )
+
+
 def describe_key(kind: LedgerKind, values: dict) -> str:
     if kind.key == "stock":
         return f'item "{values["item_id"]}" on {values["business_date"]}'
@@ -58,17 +72,7 @@ def held_elsewhere(
         return [], 0
     fields = kind.natural_key.fields
     model = kind.model
-    others = (
-        model.objects.filter(
-            warehouse_id=ledger_file.warehouse_id,
-            source=ledger_file.source,
-            is_current=True,
-            **{name: OuterRef(name) for name in fields},
-        )
-        .filter(_given(kind))
-        .exclude(ledger_file_id=ledger_file.pk)
-        .exclude(scope(kind, spans))
-    )
+    others = _holders(kind, ledger_file).exclude(scope(kind, spans))
     hits = (
         model.objects.filter(ledger_file_id=ledger_file.pk)
         .filter(_given(kind))
@@ -143,16 +147,7 @@ def restore_clashes(kind: LedgerKind, ledger_file: LedgerFile, limit: int = 5) -
     """Keys of rows that withdrawing ``ledger_file`` would bring back while another upload holds them."""
     fields = kind.natural_key.fields
     model = kind.model
-    others = (
-        model.objects.filter(
-            warehouse_id=ledger_file.warehouse_id,
-            source=ledger_file.source,
-            is_current=True,
-            **{name: OuterRef(name) for name in fields},
-        )
-        .filter(_given(kind))
-        .exclude(ledger_file_id=ledger_file.pk)
-    )
+    others = _holders(kind, ledger_file)
     hits = (
         model.objects.filter(replaced_by_id=ledger_file.pk)
         .filter(_given(kind))

@@ -15,10 +15,13 @@ from functools import cached_property
 from typing import Any
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import NullIf
 
 from inventory import models as m
 from inventory.ledgers import facts
 from inventory.ledgers.schemas import SCHEMAS, LedgerSchema, StockVolumes
+from tariffs.rules import CustomsDeclaration, InboundWeight, Parcel, ReceivingService, ServiceUse
 
 # Columns every stored row has besides its kind's own, in COPY order (``importer.line_builder``).
 COMMON_COLUMNS = (
@@ -70,6 +73,11 @@ class LedgerKind:
     # A key among rows in force can only clash with rows the upload replaces anyway (same seller, line and
     # day): no query for keys held by other uploads is needed.
     key_within_replaced_scope: bool = False
+    # The month facts from the store (``store_facts``) of a kind billed row by row: the fact type and the
+    # stored columns (or expressions) in the order of its fields before ``ref`` (the row's id). Stock is
+    # summed per item instead (``StockItemMonth``).
+    fact_type: type | None = None
+    fact_columns: tuple[Any, ...] = ()
 
     @property
     def label(self):
@@ -150,6 +158,18 @@ OUTBOUND = LedgerKind(
     date_field="ship_date",
     natural_key=NaturalKey(("order_no",), "order_no"),
     to_fact=facts.parcel,
+    fact_type=Parcel,
+    fact_columns=(
+        "order_no",
+        "weight_kg",
+        "sku_kinds",
+        "units",
+        NullIf(F("carrier"), Value("")),  # a file's blank carrier is None, the store's ""
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "ship_date",
+    ),
     shown=("ship_date", "order_no", "weight_kg", "sku_kinds", "units", "carrier", "destination"),
     search_field="order_no",
 )
@@ -160,6 +180,8 @@ VAS = LedgerKind(
     date_field="date",
     natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
     to_fact=facts.service_use,
+    fact_type=ServiceUse,
+    fact_columns=("service_code", "quantity", "amount", "date", "reference"),
     shown=("date", "service_code", "quantity", "amount", "reference"),
     search_field="service_code",
 )
@@ -170,6 +192,8 @@ TAX = LedgerKind(
     date_field="date",
     natural_key=NaturalKey(("order_no",), "order_no"),
     to_fact=facts.customs_declaration,
+    fact_type=CustomsDeclaration,
+    fact_columns=("order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate", "date"),
     shown=("date", "order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"),
     search_field="order_no",
 )
@@ -180,6 +204,8 @@ INBOUND = LedgerKind(
     date_field="date",
     natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
     to_fact=facts.inbound_weight,
+    fact_type=InboundWeight,
+    fact_columns=("line", "packages", "weight_kg", "date", "reference"),
     shown=("date", "line", "packages", "weight_kg", "reference"),
     search_field="line",
 )
@@ -190,6 +216,17 @@ RECEIVING = LedgerKind(
     date_field="date",
     natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
     to_fact=facts.receiving_service,
+    fact_type=ReceivingService,
+    fact_columns=(
+        "service",
+        "units",
+        "unit_value_cny",
+        "volume_m3",
+        "freight_rate_per_kg",
+        "weight_kg",
+        "date",
+        "reference",
+    ),
     shown=(
         "date",
         "service",

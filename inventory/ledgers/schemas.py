@@ -335,7 +335,7 @@ SCHEMAS: Mapping[str, LedgerSchema] = {
             _col("width_mm", _N, "宽", gt=0, places=3),
             _col("units_per_carton", _I, "箱规", required=False, default=1, ge=1),
             _col("volume_mm3", _N, "体积", required=False, ge=0, places=3),
-            _col("total_volume_m3", _N, "sku总体积（立方）", "sku总体积", required=False, ge=0, places=6),
+            _col("total_volume_m3", _N, "sku总体积（立方）", "sku总体积", required=False, ge=0, places=9),
             _col("sales_qty", _I, "销售出库件数", ge=0),
             _col("stock_qty", _I, "总库存件数", ge=0),
             _SERVICE_LINE,

@@ -28,65 +28,19 @@ import gc
 from collections.abc import Hashable, Iterable
 from contextlib import contextmanager
 from itertools import starmap
-from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, Count, DecimalField, F, Func, Q, QuerySet, Sum, Value
 from django.db.models.aggregates import Aggregate
-from django.db.models.functions import NullIf
 
 from inventory.ledgers.facts import StockMonthSums, fact_maker
 from inventory.ledgers.kinds import KINDS
 from inventory.models import LedgerFile
 from tariffs.engine import LEDGERS, MonthFacts
 from tariffs.rules import (
-    CustomsDeclaration,
-    InboundWeight,
-    Parcel,
     Period,
-    ReceivingService,
     RowSet,
-    ServiceUse,
 )
-
-DATE_FIELD = {"stock": "business_date", "outbound": "ship_date"}  # the other kinds: "date"
-
-# The per-row kinds: the fact type and the columns, in the order of its fields before ``ref`` (the pk).
-ROW_FACTS: dict[str, tuple[type, tuple[Any, ...]]] = {
-    "outbound": (
-        Parcel,
-        (
-            "order_no",
-            "weight_kg",
-            "sku_kinds",
-            "units",
-            NullIf(F("carrier"), Value("")),  # a file's blank carrier is None, the store's ""
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "ship_date",
-        ),
-    ),
-    "vas": (ServiceUse, ("service_code", "quantity", "amount", "date", "reference")),
-    "tax": (
-        CustomsDeclaration,
-        ("order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate", "date"),
-    ),
-    "inbound": (InboundWeight, ("line", "packages", "weight_kg", "date", "reference")),
-    "receiving": (
-        ReceivingService,
-        (
-            "service",
-            "units",
-            "unit_value_cny",
-            "volume_m3",
-            "freight_rate_per_kg",
-            "weight_kg",
-            "date",
-            "reference",
-        ),
-    ),
-}
 
 
 def rows_in_force(
@@ -101,7 +55,7 @@ def rows_in_force(
     """The stored rows of ``kind`` in force for the seller, warehouse (service line) and month, from
     ``source`` ("warehouse" bills; "seller" is the seller's own copy, for disputes)."""
     model = KINDS[kind].model
-    date_field = DATE_FIELD.get(kind, "date")
+    date_field = KINDS[kind].date_field
     rows = model.objects.filter(
         seller=seller,
         warehouse=warehouse,
@@ -174,7 +128,7 @@ def _facts_in_one_pipeline(queries: dict[str, QuerySet], period: Period) -> dict
             with psycopg.Cursor(raw) as cursor:
                 cursor.execute(RESTORE_SETTINGS, [work_mem, jit])
             facts = {
-                kind: list(starmap(fact_maker(ROW_FACTS[kind][0]), cursors[kind].fetchall()))
+                kind: list(starmap(fact_maker(KINDS[kind].fact_type), cursors[kind].fetchall()))
                 for kind, _sql, _params in statements[:-1]
             }
             groups = cursors["stock"].fetchall()
@@ -201,7 +155,7 @@ def _no_cyclic_gc():
 
 def _row_query(kind: str, rows: QuerySet) -> QuerySet:
     """The per-row kind's fact fields and primary key, as tuples in primary-key order."""
-    _fact_type, columns = ROW_FACTS[kind]
+    columns = KINDS[kind].fact_columns
     fields = [column if isinstance(column, str) else f"_c{i}" for i, column in enumerate(columns)]
     expressions = {f"_c{i}": column for i, column in enumerate(columns) if not isinstance(column, str)}
     query = rows.order_by("pk")
@@ -214,7 +168,7 @@ def row_facts(kind: str, rows: QuerySet) -> list:
     """One fact per row, in primary-key order, ``ref`` the primary key: one query, each tuple unpacked into
     the fact's fields."""
     query = _row_query(kind, rows)
-    make = fact_maker(ROW_FACTS[kind][0])
+    make = fact_maker(KINDS[kind].fact_type)
     connection = connections[rows.db]
     if connection.vendor != "postgresql":  # SQLite: Django turns its floats and texts into decimals and dates
         return list(starmap(make, query))

@@ -294,7 +294,7 @@ class StockLedgerRow(LedgerRowBase):
     width_mm = models.DecimalField(max_digits=12, decimal_places=3)
     units_per_carton = models.PositiveIntegerField(default=1)
     volume_mm3 = models.DecimalField(max_digits=20, decimal_places=3, null=True)
-    total_volume_m3 = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+    total_volume_m3 = models.DecimalField(max_digits=20, decimal_places=9, null=True)
     daily_volume_m3 = models.DecimalField(max_digits=20, decimal_places=9)
     volume_mismatch = models.BooleanField(default=False)
     sales_qty = models.PositiveIntegerField()
