@@ -140,7 +140,8 @@ def generate(warehouse, sellers, ledger_file) -> dict[str, int]:
         def parcel_select(seller: str) -> str:
             return f"""
                 SELECT {ledger_file.pk}, {warehouse.pk}, 'warehouse', {seller}, n + 2, true,
-                       'LP' || lpad(n::text, 9, '0'), DATE '2016-06-01' + (n % 30), 0.1 + (n % 3000) / 100.0,
+                       'LP' || {seller} || '-' || lpad(n::text, 9, '0'), DATE '2016-06-01' + (n % 30),
+                       0.1 + (n % 3000) / 100.0,
                        1 + n % 5, CASE WHEN n % 2 = 0 THEN 1 + n % 3 END,
                        CASE WHEN n % 2 = 0 THEN 'SF' ELSE '' END, '',
                        CASE WHEN n % 4 = 0 THEN 300 END, CASE WHEN n % 4 = 0 THEN 200 END,
