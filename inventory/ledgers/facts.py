@@ -3,6 +3,7 @@
 Pure: used by ``simulate_invoice`` (rows from files); ``store_facts`` builds the same facts from stored
 rows. A fact's ``ref`` is the ledger row number, kept on the charge line; stock rows become one
 ``StockItemMonth`` per item (``stock_item_months``), whose ``ref`` is a ``RowSet`` naming the item's month.
+``inventory.ledgers.kinds`` names, per kind, which of these makes its month's facts (``month_facts``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from tariffs.rules import (
     RowSet,
     RuleError,
     ServiceUse,
-    StockDay,
     StockItemMonth,
 )
 
@@ -33,17 +33,6 @@ EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rou
 VOLUME = Context(prec=34)
 MM3_PER_M3 = Decimal(10) ** 9
 _ZERO = Decimal(0)
-
-
-def stock_day(row: StockRow) -> StockDay:
-    return StockDay(
-        business_date=row.business_date,
-        item_id=row.item_id,
-        stock_qty=row.stock_qty,
-        sales_qty=row.sales_qty,
-        volume_m3=row.daily_volume_m3,
-        ref=row.row_number,
-    )
 
 
 def parcel(row: OutboundRow) -> Parcel:
@@ -109,23 +98,13 @@ def receiving_service(row: ReceivingRow) -> ReceivingService:
     )
 
 
-CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "stock": stock_day,
-    "outbound": parcel,
-    "vas": service_use,
-    "tax": customs_declaration,
-    "inbound": inbound_weight,
-    "receiving": receiving_service,
-}
+def per_row(convert: Callable[[Any], Any]) -> Callable[[Iterable[Any], Period], list[Any]]:
+    """A month's facts of a kind billed row by row: one fact per parsed row."""
 
+    def facts(rows: Iterable[Any], period: Period) -> list[Any]:
+        return [convert(row) for row in rows]
 
-def row_date(row: Any):
-    """The calendar date a ledger row belongs to."""
-    for attr in ("business_date", "ship_date", "date"):
-        value = getattr(row, attr, None)
-        if value is not None:
-            return value
-    raise ValueError(f"ledger row without a date: {row!r}")
+    return facts
 
 
 # --- stock: one item's month of rows summed (StockItemMonth), the same from a file and from the store ----
@@ -292,11 +271,3 @@ def stock_item_months(rows: Iterable[StockRow], period: Period) -> list[StockIte
             row.total_volume_m3,
         )
     return sums.facts()
-
-
-def facts_of_rows(kind: str, rows: Iterable[Any], period: Period) -> list[Any]:
-    """A month's parsed rows of one kind as the engine's facts: stock summed per item, the others per row."""
-    if kind == "stock":
-        return stock_item_months(rows, period)
-    convert = CONVERTERS[kind]
-    return [convert(row) for row in rows]

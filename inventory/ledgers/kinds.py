@@ -9,7 +9,7 @@ text, which may be empty), the rows pages, the exports, the facts and the key co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -65,7 +65,9 @@ class LedgerKind:
     model: type[m.LedgerRowBase]
     date_field: str
     natural_key: NaturalKey
-    to_fact: Callable[[Any], Any]
+    # A month's parsed file rows (of one seller, in the period) as engine facts: the same facts the store
+    # gives (``store_facts``); ``simulate_invoice`` uses it.
+    month_facts: Callable[[Iterable[Any], Any], list[Any]]
     shown: tuple[str, ...]  # what the rows page shows and exports (after warehouse, line and source)
     search_field: str  # the rows page's free-text search
     computed: tuple[str, ...] = ()  # stored columns computed from the parsed row, last in COPY order
@@ -92,6 +94,10 @@ class LedgerKind:
     @cached_property
     def copy_columns(self) -> tuple[str, ...]:
         return COMMON_COLUMNS + self.stored_columns
+
+    def day_of(self, row) -> Any:
+        """The date a parsed row belongs to."""
+        return getattr(row, self.date_field)
 
     def model_field(self, name: str) -> models.Field:
         return self.model._meta.get_field(name)
@@ -132,7 +138,7 @@ STOCK = LedgerKind(
     model=m.StockLedgerRow,
     date_field="business_date",
     natural_key=NaturalKey(("seller", "item_id", "business_date", "service_line"), "business_date"),
-    to_fact=facts.stock_day,
+    month_facts=facts.stock_item_months,
     shown=(
         "business_date",
         "item_id",
@@ -157,7 +163,7 @@ OUTBOUND = LedgerKind(
     model=m.OutboundParcelRow,
     date_field="ship_date",
     natural_key=NaturalKey(("order_no",), "order_no"),
-    to_fact=facts.parcel,
+    month_facts=facts.per_row(facts.parcel),
     fact_type=Parcel,
     fact_columns=(
         "order_no",
@@ -179,7 +185,7 @@ VAS = LedgerKind(
     model=m.VasRow,
     date_field="date",
     natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
-    to_fact=facts.service_use,
+    month_facts=facts.per_row(facts.service_use),
     fact_type=ServiceUse,
     fact_columns=("service_code", "quantity", "amount", "date", "reference"),
     shown=("date", "service_code", "quantity", "amount", "reference"),
@@ -191,7 +197,7 @@ TAX = LedgerKind(
     model=m.CustomsTaxRow,
     date_field="date",
     natural_key=NaturalKey(("order_no",), "order_no"),
-    to_fact=facts.customs_declaration,
+    month_facts=facts.per_row(facts.customs_declaration),
     fact_type=CustomsDeclaration,
     fact_columns=("order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate", "date"),
     shown=("date", "order_no", "dutiable_value", "tariff_rate", "consumption_tax_rate", "vat_rate"),
@@ -203,7 +209,7 @@ INBOUND = LedgerKind(
     model=m.InboundWeightRow,
     date_field="date",
     natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
-    to_fact=facts.inbound_weight,
+    month_facts=facts.per_row(facts.inbound_weight),
     fact_type=InboundWeight,
     fact_columns=("line", "packages", "weight_kg", "date", "reference"),
     shown=("date", "line", "packages", "weight_kg", "reference"),
@@ -215,7 +221,7 @@ RECEIVING = LedgerKind(
     model=m.ReceivingServiceRow,
     date_field="date",
     natural_key=NaturalKey(("reference",), "reference", when_given="reference"),
-    to_fact=facts.receiving_service,
+    month_facts=facts.per_row(facts.receiving_service),
     fact_type=ReceivingService,
     fact_columns=(
         "service",

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from inventory.ledgers import read_ledger
-from inventory.ledgers.facts import facts_of_rows, row_date
 from inventory.ledgers.imports import create_upload, import_ledger_file
 from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.store_facts import (
@@ -77,9 +76,9 @@ def file_facts(kind: str, data: bytes, period: Period, tmp_path, *, seller_code=
     rows = [
         row
         for row in read_ledger(str(path), kind)
-        if row_date(row) in period and (seller_code is None or row.seller == seller_code)
+        if KINDS[kind].day_of(row) in period and (seller_code is None or row.seller == seller_code)
     ]
-    return facts_of_rows(kind, rows, period)
+    return KINDS[kind].month_facts(rows, period)
 
 
 def with_row_numbers(kind: str, facts: list) -> list:

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.ledgers import LedgerFileError, read_ledger
-from inventory.ledgers.facts import facts_of_rows, row_date
+from inventory.ledgers.kinds import KINDS
 from tariffs.engine import LEDGERS, MonthFacts, compute_invoice
 from tariffs.models import CustomerClass
 from tariffs.rules import Period, RuleError
@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 raise CommandError("\n".join(lines)) from exc
             except OSError as exc:
                 raise CommandError(f"{path}: {exc.strerror or exc}") from exc
-            in_period = [row for row in rows if row_date(row) in period]
+            in_period = [row for row in rows if KINDS[ledger].day_of(row) in period]
             sellers.update(row.seller for row in in_period)
             ledgers[ledger] = in_period
         if len(sellers) > 1:
@@ -84,6 +84,6 @@ class Command(BaseCommand):
             )
         # The same facts as the store gives (``inventory.ledgers.store_facts``): stock summed per item.
         try:
-            return {ledger: facts_of_rows(ledger, rows, period) for ledger, rows in ledgers.items()}
+            return {ledger: KINDS[ledger].month_facts(rows, period) for ledger, rows in ledgers.items()}
         except RuleError as exc:
             raise CommandError(str(exc)) from exc
