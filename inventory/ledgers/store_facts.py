@@ -63,14 +63,9 @@ def rows_in_force(
         is_current=True,
         **{f"{date_field}__gte": period.first_day, f"{date_field}__lt": period.next_first_day},
     )
-    if service_line is not None and _has_service_line(model):
+    if service_line is not None:
         rows = rows.filter(service_line=service_line)
     return rows
-
-
-def _has_service_line(model) -> bool:
-    # The rows' service line (SPEC §6) is being added in another branch; until then a line cannot narrow.
-    return any(field.attname == "service_line_id" for field in model._meta.concrete_fields)
 
 
 def month_facts(

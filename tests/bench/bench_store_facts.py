@@ -56,10 +56,7 @@ def setup_world():
 
 
 def extra_columns(model, warehouse) -> tuple[str, str]:
-    """Columns added since (a service line, SPEC §6): their names and values for the INSERT."""
-    names = {field.attname for field in model._meta.concrete_fields}
-    if "service_line_id" not in names:
-        return "", ""
+    """The row's service line (SPEC §6): its column name and value for the INSERT."""
     from portal.models import ServiceLine
 
     line, _ = ServiceLine.objects.get_or_create(warehouse=warehouse, code="bench", defaults={"name": "Bench"})
