@@ -52,7 +52,11 @@ OPS: dict[str, tuple[str, ...]] = {
     "tariffs.ratecardversion": (VIEW, ADD, CHANGE, DELETE),
     "tariffs.feerule": (VIEW, ADD, CHANGE, DELETE),
     "tariffs.contract": (VIEW, ADD, CHANGE),
-    # billing (close, disputes, credit notes) goes here when its models exist.
+    # SPEC §9: ops close and re-close months and review drafts (issuing is finance's).
+    "billing.invoice": (VIEW, "close"),
+    "billing.invoiceline": (VIEW,),
+    "billing.closerun": (VIEW,),
+    "portal.auditevent": (VIEW,),
 }
 # Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).
 OPS_EMAIL_QUEUE: dict[str, tuple[str, ...]] = {"post_office.email": (VIEW,), "post_office.log": (VIEW,)}
@@ -60,7 +64,7 @@ OPS_EMAIL_QUEUE: dict[str, tuple[str, ...]] = {"post_office.email": (VIEW,), "po
 # Finance (SPEC §1): issue invoices, send statements, record payments; read-only everywhere else ops work.
 FINANCE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(OPS, (VIEW,)),
-    # billing (invoices, statements, payments) goes here when its models exist.
+    "billing.invoice": (VIEW, "issue", "send"),  # issue drafts, send statements
 }
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {"ops": {**OPS, **OPS_EMAIL_QUEUE}, "finance": FINANCE}

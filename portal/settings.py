@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
         "kwargs": {"days": EMAIL_RETENTION_DAYS},
     },
+    "close-previous-month": {  # SPEC §9: on the 1st, the close of the month before (billing.tasks)
+        "task": "billing.tasks.close_previous_month_task",
+        "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
     "purge-refused-uploads": {  # refused uploads lose their file after REFUSED_UPLOAD_RETENTION_DAYS
         "task": "inventory.tasks.purge_refused_uploads_task",
         "schedule": crontab(hour=3, minute=30),  # daily

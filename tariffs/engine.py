@@ -39,6 +39,7 @@ class RuleSpec:
     params: Mapping[str, Any]
     section: str | None = None
     description: str = ""
+    key: Any = None  # whatever names the rule to the caller (a ``FeeRule`` primary key); lines carry it
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Computation:
     lines: tuple[ChargeLine, ...]
     totals: InvoiceTotals
     not_billed: tuple[str, ...] = ()  # ledger kinds present that the card deliberately does not bill
+    rule_keys: tuple[Any, ...] = ()  # per line: the ``RuleSpec.key`` of the rule that made it
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of SPEC §12 (amounts as strings in the currency's minor unit)."""
@@ -117,6 +119,7 @@ def compute_invoice(
         raise RuleError(f"unknown ledger kind(s): {', '.join(sorted(unknown))}")
     typed = [(rule, get_kind(rule.kind), validate_params(rule.kind, rule.params)) for rule in rules]
     lines: list[ChargeLine] = []
+    rule_keys: list[Any] = []
     for ledger in LEDGERS:
         rows = facts.rows(ledger)
         if not rows:
@@ -150,7 +153,9 @@ def compute_invoice(
                 customer_class=customer_class,
                 period=facts.period,
             )
-            lines.extend(bill_rule(rule.kind, accepted_rows, params, ctx))
+            made = bill_rule(rule.kind, accepted_rows, params, ctx)
+            lines.extend(made)
+            rule_keys.extend([rule.key] * len(made))
         if not all_billed and 0 in billed:
             missing = [rows[i] for i, done in enumerate(billed) if not done]
             sample = ", ".join(describe_row(row) for row in missing[:5])
@@ -166,7 +171,9 @@ def compute_invoice(
                 customer_class=customer_class,
                 period=facts.period,
             )
-            lines.extend(bill_rule(rule.kind, list(lines), params, ctx))
+            made = bill_rule(rule.kind, list(lines), params, ctx)
+            lines.extend(made)
+            rule_keys.extend([rule.key] * len(made))
     totals = invoice_totals(lines, currency=currency, service_tax_rate=service_tax_rate)
     return Computation(
         period=facts.period,
@@ -175,6 +182,7 @@ def compute_invoice(
         lines=tuple(lines),
         totals=totals,
         not_billed=tuple(not_billed),
+        rule_keys=tuple(rule_keys),
     )
 
 

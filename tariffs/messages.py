@@ -2,8 +2,8 @@
 parameters, never a sentence; pages, exports and PDFs render it here in the reader's language.
 
 ``render(message_id, params, fallback)`` gives the text in the active language (``translation.override`` to
-choose another). An unknown id gives ``fallback`` (the English text stored beside it), so rows written before a
-message had an id still read.
+choose another). An unknown id gives ``fallback`` (the English text stored beside it), so rows written
+before a message had an id still read.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ CATALOG: dict[str, Any] = {}
 
 
 def render(message_id: str | None, params: Mapping[str, Any] | None = None, fallback: str = "") -> str:
-    """The message in the active language, or ``fallback`` when the id is unknown or a parameter is missing."""
+    """The message in the active language; ``fallback`` when the id is unknown or a parameter missing."""
     template = CATALOG.get(message_id or "")
     if template is None:
         return fallback

@@ -101,6 +101,7 @@ def rule_specs(version: RateCardVersion) -> list[RuleSpec]:
             params=rule.params,
             section=rule.section or None,
             description=rule.description,
+            key=rule.pk,
         )
         for rule in version.rules.order_by("position", "id")
     ]

@@ -34,6 +34,7 @@ from inventory.ledgers import InboundRow, LedgerFileError, RowError, keys, open_
 from inventory.ledgers.kinds import LedgerKind, get_kind
 from inventory.ledgers.schemas import VasRow
 from inventory.models import ClosedPeriod, LedgerFile, LedgerReplacement
+from inventory.signals import warehouse_rows_changed
 from inventory.upload_policy import QuotaExceeded, check_upload_quota
 from portal.models import Seller, SellerAlias, ServiceLine, Warehouse
 from portal.uploads import UploadLimits, bytes_text, upload_limits
@@ -741,6 +742,9 @@ def _finish(ledger_file: LedgerFile, scan: Scan, replaced: dict[int, int], *, no
     ledger_file.finished_at = now
     ledger_file.message = f"{scan.rows} rows stored."
     ledger_file.save()
+    if ledger_file.source == LedgerFile.Source.WAREHOUSE:
+        spans = {key: (span[0], span[1]) for key, span in scan.periods.items()}
+        warehouse_rows_changed.send(sender=LedgerFile, ledger_file=ledger_file, spans=spans)
     return ledger_file
 
 
@@ -861,6 +865,7 @@ def withdraw_ledger_file(
                 % {"id": ledger_file.pk, "clashes": "; ".join(clashes)}
             )
         rows_withdrawn = own.filter(is_current=True).count()
+        spans = _spans_of(kind, own.filter(is_current=True), restored)
         own.filter(Q(is_current=True) | Q(replaced_by__isnull=False)).update(
             is_current=False, replaced_by=None
         )
@@ -877,7 +882,26 @@ def withdraw_ledger_file(
         ledger_file.withdrawn_by = by
         ledger_file.withdrawal_reason = reason
         ledger_file.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        if ledger_file.source == LedgerFile.Source.WAREHOUSE and spans:
+            warehouse_rows_changed.send(sender=LedgerFile, ledger_file=ledger_file, spans=spans)
     return Withdrawal(ledger_file, rows_withdrawn=rows_withdrawn, rows_restored=rows_restored)
+
+
+def _spans_of(kind: LedgerKind, *querysets) -> dict[tuple[int, int | None], tuple[date, date]]:
+    """(seller id, service line id) -> (first day, last day) of the rows of ``querysets``."""
+    from django.db.models import Max, Min
+
+    spans: dict[tuple[int, int | None], tuple[date, date]] = {}
+    for rows in querysets:
+        grouped = rows.order_by().values_list("seller_id", "service_line_id")
+        for seller_id, line_id, first, last in grouped.annotate(
+            first=Min(kind.date_field), last=Max(kind.date_field)
+        ):
+            old = spans.get((seller_id, line_id))
+            spans[seller_id, line_id] = (
+                (first, last) if old is None else (min(old[0], first), max(old[1], last))
+            )
+    return spans
 
 
 def _closed_months_touched(ledger_file: LedgerFile, kind: LedgerKind, *querysets) -> list[ClosedPeriod]:

@@ -1,0 +1,261 @@
+"""Invoices and their lines (SPEC §9): one invoice per seller, contract (service line) and month, written as
+a draft by the close and issued by finance; supplementary invoices reference the one they complete.
+
+An issued invoice's content (number, dates, parties, version, lines, amounts) never changes: ``save`` refuses
+it here, and on PostgreSQL triggers refuse a raw UPDATE or DELETE too. Only the delivery and payment
+services (``billing.services``) change the status fields, through ``save(update_fields=...)`` of those fields.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Operator, Seller, ServiceLine, Warehouse
+from tariffs.models import Contract, FeeRule, RateCard, RateCardVersion
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+
+
+class IssuedDocumentError(ValidationError):
+    """A change to an issued document (its content is immutable; corrections are credit notes)."""
+
+
+class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("invoice")
+        SUPPLEMENTARY = "supplementary", _("supplementary invoice")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ISSUED = "issued", _("issued")
+
+    class Delivery(models.TextChoices):
+        NOT_SENT = "not_sent", _("not sent")
+        SENT = "sent", _("sent")
+
+    class Payment(models.TextChoices):
+        UNPAID = "unpaid", _("unpaid")
+        PARTIALLY_PAID = "partially_paid", _("partially paid")
+        PAID = "paid", _("paid")
+        OVERDUE = "overdue", _("overdue")
+
+    # What the services for delivery, payment and the stored PDF may change on an issued invoice.
+    STATUS_FIELDS = frozenset(
+        {
+            "delivery_status",
+            "sent_count",
+            "last_sent_at",
+            "payment_status",
+            "amount_paid",
+            "pdf",
+            "pdf_language",
+        }
+    )
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", verbose_name=_("operator")
+    )
+    seller = models.ForeignKey(
+        Seller, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("seller")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
+    service_line = models.ForeignKey(
+        ServiceLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("service line")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contract")
+    )
+    rate_card = models.ForeignKey(
+        RateCard, on_delete=models.PROTECT, related_name="+", verbose_name=_("rate card")
+    )
+    rate_card_version = models.ForeignKey(
+        RateCardVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("rate card version")
+    )
+    period = models.DateField(_("month"), help_text=_("The first day of the billed month."))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.REGULAR)
+    original = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supplements",
+        verbose_name=_("original invoice"),
+        help_text=_("The invoice a supplementary invoice completes."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    is_stale = models.BooleanField(
+        _("stale"),
+        default=False,
+        help_text=_(
+            "Warehouse rows of the month changed after this draft was computed: close the month again."
+        ),
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    customer_class = models.CharField(_("customer class"), max_length=10)
+    subtotal = models.DecimalField(_("subtotal"), **MONEY, default=Decimal(0))
+    service_tax = models.DecimalField(_("service tax"), **MONEY, default=Decimal(0))
+    total = models.DecimalField(_("total"), **MONEY, default=Decimal(0))
+    sections = models.JSONField(_("sections"), default=dict, blank=True)  # section -> amount (decimal string)
+    tax_breakdown = models.JSONField(_("tax per rate"), default=list, blank=True)  # [{rate, taxable, tax}]
+    not_billed = models.JSONField(_("not billed by this card"), default=list, blank=True)  # ledger kinds
+    findings = models.JSONField(_("findings"), default=list, blank=True)  # consistency checks (SPEC §10)
+    findings_total = models.PositiveIntegerField(_("findings in all"), default=0)
+    # A digest of what the draft was computed from (rows in force, version, contract) and of what it says:
+    # a close that finds both unchanged writes nothing.
+    inputs_digest = models.CharField(max_length=64, blank=True, editable=False)
+    content_digest = models.CharField(max_length=64, blank=True, editable=False)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    # Issue (SPEC §9): a gap-free number per operator and year.
+    number = models.CharField(_("number"), max_length=40, null=True, blank=True, unique=True)
+    number_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    number_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    # Status fields (changed after issue by the delivery and payment services only).
+    delivery_status = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.NOT_SENT
+    )
+    sent_count = models.PositiveIntegerField(_("sends"), default=0)
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    payment_status = models.CharField(
+        _("payment"), max_length=16, choices=Payment.choices, default=Payment.UNPAID
+    )
+    amount_paid = models.DecimalField(_("paid"), **MONEY, default=Decimal(0))
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
+    pdf_language = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-period", "seller", "service_line", "id"]
+        permissions = [
+            ("issue_invoice", _("Can issue invoices")),
+            ("send_invoice", _("Can send invoices")),
+            ("close_invoice", _("Can close months (write and replace drafts)")),
+        ]
+        constraints = [
+            # SPEC §9: one invoice per seller, contract and month (supplementary invoices come on top).
+            models.UniqueConstraint(
+                fields=["contract", "period"],
+                condition=models.Q(kind="regular"),
+                name="invoice_once_per_contract_month",
+            ),
+            models.UniqueConstraint(
+                fields=["operator", "number_year", "number_sequence"],
+                condition=models.Q(number_sequence__isnull=False),
+                name="invoice_number_once_per_operator_year",
+            ),
+            models.CheckConstraint(condition=models.Q(period__day=1), name="invoice_period_first_day"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(number__isnull=False, issue_date__isnull=False),
+                name="invoice_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="regular", original__isnull=True)
+                | models.Q(kind="supplementary", original__isnull=False),
+                name="invoice_supplement_has_original",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["seller", "period"], name="invoice_by_seller_month"),
+            models.Index(fields=["status", "payment_status", "due_date"], name="invoice_open_by_due"),
+        ]
+
+    def __str__(self) -> str:
+        label = self.number or f"draft #{self.pk}"
+        return f"{label} · {self.seller_id and self.seller.code} {self.period:%Y-%m}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values("status").first()
+            if stored and stored["status"] == self.Status.ISSUED:
+                update_fields = kwargs.get("update_fields")
+                if update_fields is None or not set(update_fields) <= self.STATUS_FIELDS:
+                    raise IssuedDocumentError(
+                        _("Invoice %(number)s is issued: its content cannot change.")
+                        % {"number": self.number}
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == self.Status.ISSUED or (
+            self.pk and type(self).objects.filter(pk=self.pk, status=self.Status.ISSUED).exists()
+        ):
+            raise IssuedDocumentError(_("An issued invoice cannot be deleted."))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == self.Status.ISSUED
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid
+
+
+class InvoiceLine(models.Model):
+    """One charge of an invoice: the engine's line with its formula, the rule and version that priced it, and
+    the ledger rows behind it (``source_refs``: row primary keys, or ``{"kind", "item_id"}`` for an item's
+    month of stock rows; ``billing.selectors.rows_of_line`` turns them back into rows)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(_("position"))
+    code = models.CharField(_("code"), max_length=60)
+    section = models.CharField(_("section"), max_length=20)
+    description = models.CharField(_("description"), max_length=500)  # English; ``description_text`` renders
+    description_text = models.JSONField(null=True, blank=True)  # {"id", "params"} (tariffs.messages)
+    quantity = models.DecimalField(_("quantity"), max_digits=24, decimal_places=9)
+    unit = models.CharField(_("unit"), max_length=30)
+    unit_price = models.DecimalField(_("unit price"), max_digits=24, decimal_places=9, null=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    formula = models.TextField(_("formula"))
+    formula_text = models.JSONField(null=True, blank=True)
+    rule = models.ForeignKey(
+        FeeRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule")
+    )
+    rule_kind = models.CharField(_("rule kind"), max_length=40, blank=True)
+    ledger = models.CharField(_("ledger"), max_length=20, blank=True)  # the ledger kind of its source rows
+    inputs = models.JSONField(default=dict, blank=True)
+    source_refs = models.JSONField(default=list, blank=True)
+    rows_count = models.PositiveIntegerField(_("ledger rows"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.invoice_id and self._invoice_issued():
+            raise IssuedDocumentError(_("The lines of an issued invoice cannot change."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.invoice_id and self._invoice_issued():
+            raise IssuedDocumentError(_("The lines of an issued invoice cannot change."))
+        return super().delete(*args, **kwargs)
+
+    def _invoice_issued(self) -> bool:
+        return Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.ISSUED).exists()
