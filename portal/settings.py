@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "axes",
     "post_office",  # before "portal": portal's ready() replaces post_office's send-after-commit handler
     "csp",
+    "pgtrigger",  # database triggers that keep issued billing documents immutable (PostgreSQL)
+    "sequences",  # gap-free invoice and credit-note numbers (django-sequences)
     "portal",
     "inventory",
     "tariffs",
