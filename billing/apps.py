@@ -15,6 +15,7 @@ class BillingConfig(AppConfig):
 def _warehouse_rows_changed(sender, *, ledger_file, spans, **kwargs) -> None:
     """A warehouse upload stored or withdrawn: the drafts of its sellers, lines and months go stale."""
     from billing.close import mark_drafts_stale
+    from billing.figures import request_refresh
 
     mark_drafts_stale(
         warehouse_id=ledger_file.warehouse_id,
@@ -22,3 +23,4 @@ def _warehouse_rows_changed(sender, *, ledger_file, spans, **kwargs) -> None:
         reason=f"upload #{ledger_file.pk} {ledger_file.status}",
         ledger_file=ledger_file,
     )
+    request_refresh({seller_id for seller_id, _ in spans})  # the dashboard and preview, on a worker

@@ -47,3 +47,12 @@ def close_previous_month_task() -> int:
     today = timezone.localdate()
     previous = close.period_of(today.replace(day=1) - timezone.timedelta(days=1))
     return close.queue_close(previous)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_seller_figures_task(seller_id: int) -> int:
+    """The seller's month-to-date preview and stored volume (``billing.figures``); idempotent."""
+    from billing.figures import refresh_figures
+
+    seller = Seller.objects.filter(pk=seller_id).first()
+    return len(refresh_figures(seller)) if seller is not None else 0

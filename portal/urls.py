@@ -5,12 +5,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .dashboard.views import DashboardView
+from .dashboard.views import DashboardView, MonthToDateView
 from .forms import LoginForm
 
 app_urls = (
     [
         path("", DashboardView.as_view(), name="dashboard"),
+        path("billing/month-to-date/", MonthToDateView.as_view(), name="month-to-date"),
         path("account/", views.AccountView.as_view(), name="account"),
         path("account/members/<int:pk>/", views.MemberEditView.as_view(), name="member-edit"),
         path(

@@ -2,6 +2,7 @@
 disputes come in their own modules."""
 
 from .close import CloseRun
+from .figures import SellerFigures
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
 
-__all__ = ["MONEY", "CloseRun", "Invoice", "InvoiceLine", "IssuedDocumentError"]
+__all__ = ["MONEY", "CloseRun", "Invoice", "InvoiceLine", "IssuedDocumentError", "SellerFigures"]

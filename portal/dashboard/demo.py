@@ -125,7 +125,8 @@ STAFF = [
 
 
 @transaction.atomic
-def load_demo_data() -> list[DemoLogin]:
+def load_demo_data(*, with_billing: bool = True) -> list[DemoLogin]:
+    """The demo (idempotent); ``with_billing=False`` leaves out the ledgers and invoices (faster tests)."""
     logins: list[DemoLogin] = []
     for spec in SELLERS:
         spec = dict(spec)
@@ -158,7 +159,21 @@ def load_demo_data() -> list[DemoLogin]:
             user.groups.add(Group.objects.get(name=group))
         logins.append(DemoLogin(email, group or "superuser", "operator"))
     load_demo_inventory()
+    if with_billing:
+        load_demo_billing(timezone.localdate())
     return logins
+
+
+def load_demo_billing(today) -> None:
+    """Two recent months of warehouse ledgers and this month so far for each demo seller, the close of both
+    past months (``demo_billing``), and each seller's dashboard figures."""
+    from billing.figures import refresh_figures
+    from portal.dashboard.demo_billing import DEMO_LEDGERS, close_demo_months, load_demo_ledgers
+
+    load_demo_ledgers(today)
+    close_demo_months(today)
+    for seller in Seller.objects.filter(code__in={spec[0] for spec in DEMO_LEDGERS}):
+        refresh_figures(seller, today=today)
 
 
 def load_demo_warehouses() -> None:

@@ -55,7 +55,7 @@ def chart_points(page, canvas_id: str) -> int:
 
 @pytest.mark.e2e
 def test_pages_with_scripts_work_without_csp_violations(live_server, page, tmp_path, transactional_db):
-    load_demo_data()
+    load_demo_data(with_billing=False)
     User.objects.filter(email="owner@youpin.example.com").update(language="en")
     owner = User.objects.get(email="owner@youpin.example.com")
     ledger_id = stock_rows_for(owner.membership.seller)

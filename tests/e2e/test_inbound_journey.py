@@ -29,7 +29,7 @@ def log_in(page, base, email):
 def test_sku_to_completed_inbound_order(
     live_server, browser, tmp_path, transactional_db, celery_worker_process
 ):
-    load_demo_data()
+    load_demo_data(with_billing=False)
     User.objects.filter(email="owner@sakura.example.com").update(language="en")
     base = live_server.url
     seller = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)

@@ -32,7 +32,7 @@ def stock_file(path, rows: int, bad_last: bool = False):
 def test_upload_shows_progress_then_rows_and_a_bad_file_its_errors(
     live_server, page, tmp_path, celery_worker_process
 ):
-    load_demo_data()
+    load_demo_data(with_billing=False)
     User.objects.filter(email="owner@youpin.example.com").update(language="en")
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "owner@youpin.example.com")

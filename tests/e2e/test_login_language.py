@@ -10,7 +10,7 @@ from portal.models import User
 def test_demo_seller_logs_in_switches_to_chinese_and_it_is_remembered(
     live_server, page, tmp_path, transactional_db
 ):
-    load_demo_data()
+    load_demo_data(with_billing=False)
     User.objects.filter(email="owner@youpin.example.com").update(language="")
 
     page.goto(f"{live_server.url}/accounts/login/")

@@ -7,7 +7,7 @@ from portal.dashboard.demo import DEMO_PASSWORD, load_demo_data
 
 @pytest.mark.e2e
 def test_seller_quotes_a_parcel_and_sees_formula_and_chart(live_server, page, tmp_path, transactional_db):
-    load_demo_data()
+    load_demo_data(with_billing=False)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "owner@youpin.example.com")
     page.fill("#id_password", DEMO_PASSWORD)

@@ -24,7 +24,7 @@ def catalog(path, rows: int, bad_row: int | None = None):
 def test_sku_import_shows_progress_then_the_result_or_every_bad_row(
     live_server, page, tmp_path, celery_worker_process
 ):
-    load_demo_data()
+    load_demo_data(with_billing=False)
     User.objects.filter(email="owner@youpin.example.com").update(language="en")
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "owner@youpin.example.com")
