@@ -51,7 +51,7 @@ def demo_months(today: date) -> tuple[Period, Period, Period]:
 
 
 def _days(period: Period, today: date) -> list[date]:
-    end = min(period.last_day, today - timedelta(days=1))
+    end = min(period.last_day, today)  # this month: up to today, so that the dashboard has figures on the 1st
     return [period.first_day + timedelta(days=n) for n in range((end - period.first_day).days + 1)]
 
 

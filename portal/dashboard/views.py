@@ -3,6 +3,7 @@ far and stored volume (computed by a worker when rows arrive: the page only read
 preview."""
 
 import json
+from decimal import Decimal
 
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -13,7 +14,10 @@ from portal.dashboard.selectors import inventory_summary
 from portal.models import Invitation
 from portal.tenancy import SellerViewMixin
 from tariffs.messages import render
+from tariffs.models import Section
 from tariffs.rules.lines import SECTIONS
+
+SECTION_LABELS = dict(Section.choices)
 
 
 def _figures_context(seller) -> dict:
@@ -39,7 +43,7 @@ def _figures_context(seller) -> dict:
         "preview_contracts": contracts,
         "volume_figures": volume,
         "fees_chart_json": json.dumps(fees_chart),
-        "has_fees": bool(fees_chart["series"]),
+        "has_fees": any(Decimal(value) for series in fees_chart["series"] for value in series["data"]),
         "volume_chart_json": json.dumps(volume_chart),
         "has_volume": any(v is not None for v in volume_chart.get("volumes", [])),
     }
@@ -71,6 +75,7 @@ class MonthToDateView(SellerViewMixin, TemplateView):
         context.update(_figures_context(self.seller))
         for entry in context["preview_contracts"]:
             for line in entry.get("lines", []):
+                line["section_label"] = SECTION_LABELS.get(line["section"], line["section"])
                 text = line.get("description_text") or {}
                 line["shown_description"] = render(text.get("id"), text.get("params"), line["description"])
                 text = line.get("formula_text") or {}
