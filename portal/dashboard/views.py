@@ -27,6 +27,7 @@ def _figures_context(seller) -> dict:
     contracts = preview.data.get("contracts", []) if preview else []
     fees_chart = {
         "sections": list(SECTIONS),
+        "labels": [str(SECTION_LABELS.get(section, section)) for section in SECTIONS],
         "series": [
             {
                 "label": f"{entry['warehouse']} / {entry['service_line']} ({entry['currency']})",

@@ -5,9 +5,9 @@
   var colours = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#dc3545", "#20c997"];
   var fees = document.getElementById("fees-chart");
   if (fees) {
-    var data = JSON.parse(fees.dataset.chart), names = JSON.parse(fees.dataset.labels);
+    var data = JSON.parse(fees.dataset.chart);
     new Chart(fees, {type: "bar", data: {
-      labels: data.sections.map(function (s) { return names[s] || s; }),
+      labels: data.labels,
       datasets: data.series.map(function (series, i) {
         return {label: series.label, data: series.data.map(Number), backgroundColor: colours[i % colours.length]};
       })}, options: {animation: false, scales: {y: {beginAtZero: true}}}});
