@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .dashboard.views import DashboardView, MonthToDateView
+from .dashboard.views import DashboardView, MonthToDateView, OrderBilledView
 from .forms import LoginForm
 
 app_urls = (
     [
         path("", DashboardView.as_view(), name="dashboard"),
         path("billing/month-to-date/", MonthToDateView.as_view(), name="month-to-date"),
+        path("billing/orders/<int:pk>/billed/", OrderBilledView.as_view(), name="order-billed"),
         path("account/", views.AccountView.as_view(), name="account"),
         path("account/members/<int:pk>/", views.MemberEditView.as_view(), name="member-edit"),
         path(

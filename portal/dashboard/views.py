@@ -10,9 +10,11 @@ from django.views.generic import TemplateView
 
 from billing.figures import figures_of
 from billing.models import SellerFigures
+from billing.orders import billed_for_order, billed_total
+from inventory.models import InboundOrder
 from portal.dashboard.selectors import inventory_summary
 from portal.models import Invitation
-from portal.tenancy import SellerViewMixin
+from portal.tenancy import SellerObjectMixin, SellerViewMixin
 from tariffs.messages import render
 from tariffs.models import Section
 from tariffs.rules.lines import SECTIONS
@@ -85,3 +87,24 @@ class MonthToDateView(SellerViewMixin, TemplateView):
             if "problem" in entry:
                 entry["shown_problem"] = render(problem.get("id"), problem.get("params"), entry["problem"])
         return context
+
+
+class OrderBilledView(SellerObjectMixin, TemplateView):
+    scoped_model = InboundOrder
+    template_name = "billing/_order_billed.html"
+
+    def get_context_data(self, **kwargs):
+        order = self.get_scoped_object(pk=self.kwargs["pk"])
+        lines = billed_for_order(order)
+        shown = []
+        for billed in lines:
+            line = billed.line
+            text = line.description_text or {}
+            shown.append(
+                {
+                    "billed": billed,
+                    "invoice": line.invoice,
+                    "description": render(text.get("id"), text.get("params"), line.description),
+                }
+            )
+        return super().get_context_data(order=order, lines=shown, totals=billed_total(lines), **kwargs)
