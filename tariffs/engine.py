@@ -133,7 +133,9 @@ def compute_invoice(
             raise UnbilledRowsError(
                 f"the rate card has no rule for the {ledger} ledger and does not list it as not billed "
                 f"({ledger_rows(rows)} rows given)",
-                text=Text("error.ledger_not_priced", {"ledger": ledger, "rows": ledger_rows(rows)}),
+                text=Text(
+                    "error.ledger_not_priced", {"ledger": Text(f"ledger.{ledger}"), "rows": ledger_rows(rows)}
+                ),
             )
         billed = bytearray(len(rows))  # 1 where a rule took the row; every row must be taken
         all_billed = False
@@ -163,7 +165,7 @@ def compute_invoice(
                 f"{ledger_rows(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}",
                 text=Text(
                     "error.rows_not_billed",
-                    {"ledger": ledger, "rows": ledger_rows(missing), "sample": sample},
+                    {"ledger": Text(f"ledger.{ledger}"), "rows": ledger_rows(missing), "sample": sample},
                 ),
             )
     for rule, kind, params in typed:
