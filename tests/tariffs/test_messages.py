@@ -5,11 +5,9 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import translation
-from django.utils.translation import trans_real
 
 from tariffs.engine import MonthFacts, RuleSpec, UnbilledRowsError, compute_invoice
 from tariffs.messages import CATALOG, render, render_text
@@ -27,31 +25,11 @@ from tariffs.rules import (
     Text,
     bill_rule,
 )
+from tests.message_translations import LANGUAGES, TRANSLATIONS, translated  # noqa: F401
 
 D = Decimal
 MARCH = Period(2025, 3)
-TRANSLATIONS = json.loads(
-    (Path(__file__).resolve().parents[2] / "docs" / "i18n" / "messages_translations.json").read_text("utf-8")
-)
-LANGUAGES = {"zh_Hans": "zh-hans", "ja": "ja", "vi": "vi"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-@pytest.fixture
-def translated():
-    """The translations of docs/i18n/messages_translations.json in Django's catalogs (until the lead merges
-    them into the .po files; an entry the compiled catalog already has is left as it is)."""
-    added = []
-    for column, code in LANGUAGES.items():
-        catalog = trans_real.translation(code)._catalog._catalogs[0]
-        for msgid, entry in TRANSLATIONS.items():
-            key = (msgid, 0) if "msgid_plural" in entry else msgid
-            if key not in catalog:
-                catalog[key] = entry[column]
-                added.append((catalog, key))
-    yield
-    for catalog, key in added:
-        del catalog[key]
 
 
 def tiers(*bounds):
@@ -224,7 +202,8 @@ def test_a_line_renders_in_english_exactly_as_the_engine_wrote_it(kind, line):
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "ja", "vi"])
-def test_every_line_renders_in_each_language_without_falling_back(translated, language):
+@pytest.mark.usefixtures("translated")
+def test_every_line_renders_in_each_language_without_falling_back(language):
     with translation.override(language):
         for _, line in LINES:
             for text in (line.description_text, line.formula_text):
@@ -232,7 +211,8 @@ def test_every_line_renders_in_each_language_without_falling_back(translated, la
                 assert rendered != "FALLBACK" and "{" not in rendered, (text, rendered)
 
 
-def test_chinese_japanese_and_vietnamese_differ_from_english_for_a_parcel(translated):
+@pytest.mark.usefixtures("translated")
+def test_chinese_japanese_and_vietnamese_differ_from_english_for_a_parcel():
     parcel = next(line for kind, line in LINES if line.description_text.id == "line.weight_step.parcel")
     assert parcel.description == "Parcel P1: 2.3 kg, 1 SKU kind"
     expected = {
@@ -246,7 +226,8 @@ def test_chinese_japanese_and_vietnamese_differ_from_english_for_a_parcel(transl
             assert render_text(parcel.description_text) == text
 
 
-def test_counted_nouns_follow_the_english_plural_and_nested_messages_render(translated):
+@pytest.mark.usefixtures("translated")
+def test_counted_nouns_follow_the_english_plural_and_nested_messages_render():
     order = next(line for kind, line in LINES if kind == "order_handling")
     assert order.description == "Order handling: 3 orders, 2 extra units"
     with translation.override("zh-hans"):
@@ -290,7 +271,8 @@ def test_the_translations_cover_every_catalog_template_with_the_same_placeholder
             )
 
 
-def test_a_refusal_carries_a_message_beside_its_english_text(translated):
+@pytest.mark.usefixtures("translated")
+def test_a_refusal_carries_a_message_beside_its_english_text():
     ctx = RuleContext("vas", "CNY", period=MARCH)
     with pytest.raises(RuleError) as refused:
         bill_rule(
@@ -313,7 +295,8 @@ def test_a_refusal_carries_a_message_beside_its_english_text(translated):
     assert refused.value.text == Text("error.period_required", {"kind": "storage_daily_volume"})
 
 
-def test_unbilled_rows_name_their_ledger_in_the_readers_language(translated):
+@pytest.mark.usefixtures("translated")
+def test_unbilled_rows_name_their_ledger_in_the_readers_language():
     facts = MonthFacts(MARCH, {"stock": STOCK})
     rules = [RuleSpec("weight_step", "fee", {**WEIGHT_STEP, "sku_free": 4})]
     with pytest.raises(UnbilledRowsError) as refused:
