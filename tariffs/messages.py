@@ -148,7 +148,6 @@ CATALOG: dict[str, Any] = {
         "warehouse: stock {stock}, sold {sales}; yours: stock {my_stock}, sold {my_sales}"
     ),
     # Destination compliance (inventory.catalog.compliance): the seeded requirements of SPEC §4.
-    "compliance.missing": _("SKU {sku} lacks {what} for {destination}."),
     "compliance.pse": _("valid PSE certificate (electrical product)"),
     "compliance.msds": _("valid MSDS (battery, liquid or powder)"),
     "compliance.name_ja": _("Japanese product name"),

@@ -306,3 +306,29 @@ def test_unbilled_rows_name_their_ledger_in_the_readers_language():
         assert render_text(refused.value.text) == (
             "bảng giá không có quy tắc cho sổ tồn kho và không ghi là không tính phí (4 dòng)"
         )
+
+
+def test_the_seeded_compliance_requirements_have_message_ids():
+    import importlib
+
+    from inventory.catalog.compliance import REQUIREMENT_IDS
+
+    seeded = importlib.import_module("inventory.migrations.0003_destination_rules").RULES
+    assert {rule[-1] for rule in seeded} == set(REQUIREMENT_IDS)
+    assert set(REQUIREMENT_IDS.values()) == {key for key in CATALOG if key.startswith("compliance.")}
+
+
+@pytest.mark.usefixtures("translated")
+def test_a_missing_requirement_reads_in_the_sellers_language_and_an_ops_one_as_written():
+    from inventory.catalog.compliance import Missing
+
+    pse = Missing("JP", "valid PSE certificate (electrical product)")
+    assert pse.text == Text("compliance.pse")
+    with translation.override("ja"):
+        assert pse.label == "有効な PSE 適合証明（電気用品）"
+    with translation.override("en"):
+        assert pse.label == "valid PSE certificate (electrical product)"
+    own = Missing("US", "a label in Spanish")
+    assert own.text is None
+    with translation.override("vi"):
+        assert own.label == "a label in Spanish"
