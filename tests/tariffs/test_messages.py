@@ -332,3 +332,18 @@ def test_a_missing_requirement_reads_in_the_sellers_language_and_an_ops_one_as_w
     assert own.text is None
     with translation.override("vi"):
         assert own.label == "a label in Spanish"
+
+
+@pytest.mark.usefixtures("translated")
+def test_the_template_filters_render_a_line_a_stored_dict_and_fall_back():
+    from django.template import Context, Template
+
+    parcel = next(line for kind, line in LINES if line.description_text.id == "line.weight_step.parcel")
+    page = Template(
+        "{% load messages %}{{ line|line_description }}|{{ line|line_formula }}|"
+        "{{ stored|render_text:'old text' }}|{{ missing|render_text:'old text' }}"
+    )
+    context = Context({"line": parcel, "stored": parcel.description_text.as_dict(), "missing": None})
+    with translation.override("zh-hans"):
+        rendered = page.render(context)
+    assert rendered == f"包裹 P1：2.3 公斤，1 种 SKU|{parcel.formula}|包裹 P1：2.3 公斤，1 种 SKU|old text"
