@@ -251,14 +251,14 @@ def _has_rows(facts: MonthFacts) -> bool:
 
 
 def _problem(contract: Contract, exc: Exception) -> dict[str, Any]:
-    text = getattr(exc, "text", None)
+    text = _jsonable_text(getattr(exc, "text", None))
     return {
         "contract": contract.pk,
         "service_line": contract.service_line.code,
         "warehouse": contract.service_line.warehouse.code,
         "rate_card": contract.rate_card.code,
         "message": str(exc),
-        "text": {"id": text.id, "params": dict(text.params)} if text is not None else None,
+        "text": text,
     }
 
 
@@ -319,8 +319,11 @@ def _findings(contract: Contract, warehouse, period: Period) -> tuple[list[dict[
 
 
 def _jsonable_text(text) -> dict[str, Any] | None:
+    """A ``tariffs.rules.Text`` as stored: {"id", "params"} (nested texts as dicts)."""
     if text is None:
         return None
+    if hasattr(text, "as_dict"):
+        return json.loads(json.dumps(text.as_dict(), default=_plain))
     return {"id": text.id, "params": {key: _plain(value) for key, value in dict(text.params).items()}}
 
 

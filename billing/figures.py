@@ -62,7 +62,7 @@ def month_to_date(seller: Seller, *, today: date) -> dict[str, Any]:
         except (RuleError, NoVersionInForce) as exc:
             text = getattr(exc, "text", None)
             entry["problem"] = str(exc)
-            entry["problem_text"] = {"id": text.id, "params": dict(text.params)} if text else None
+            entry["problem_text"] = text.as_dict() if text is not None else None
             previews.append(entry)
             continue
         entry["version"] = version.version
@@ -70,7 +70,7 @@ def month_to_date(seller: Seller, *, today: date) -> dict[str, Any]:
         for shown, line_ in zip(entry["lines"], computation.lines, strict=True):
             for name in ("description_text", "formula_text"):
                 text = getattr(line_, name, None)
-                shown[name] = {"id": text.id, "params": dict(text.params)} if text is not None else None
+                shown[name] = text.as_dict() if text is not None else None
         previews.append(entry)
     return {"period": str(period), "as_of": today.isoformat(), "contracts": previews}
 

@@ -17,6 +17,7 @@ from tariffs.rules import (
     RuleContext,
     RuleError,
     StockItemMonth,
+    Text,
     bill_rule,
     format_amount,
     get_kind,
@@ -116,7 +117,10 @@ def compute_invoice(
     not_billed: list[str] = []
     unknown = set(facts.ledgers) - set(LEDGERS)
     if unknown:
-        raise RuleError(f"unknown ledger kind(s): {', '.join(sorted(unknown))}")
+        raise RuleError(
+            f"unknown ledger kind(s): {', '.join(sorted(unknown))}",
+            text=Text("error.unknown_ledgers", {"ledgers": ", ".join(sorted(unknown))}),
+        )
     typed = [(rule, get_kind(rule.kind), validate_params(rule.kind, rule.params)) for rule in rules]
     lines: list[ChargeLine] = []
     rule_keys: list[Any] = []
@@ -131,7 +135,10 @@ def compute_invoice(
         if not takers:
             raise UnbilledRowsError(
                 f"the rate card has no rule for the {ledger} ledger and does not list it as not billed "
-                f"({ledger_rows(rows)} rows given)"
+                f"({ledger_rows(rows)} rows given)",
+                text=Text(
+                    "error.ledger_not_priced", {"ledger": Text(f"ledger.{ledger}"), "rows": ledger_rows(rows)}
+                ),
             )
         billed = bytearray(len(rows))  # 1 where a rule took the row; every row must be taken
         all_billed = False
@@ -160,7 +167,11 @@ def compute_invoice(
             missing = [rows[i] for i, done in enumerate(billed) if not done]
             sample = ", ".join(describe_row(row) for row in missing[:5])
             raise UnbilledRowsError(
-                f"{ledger_rows(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}"
+                f"{ledger_rows(missing)} {ledger} row(s) are billed by no rule of the rate card: {sample}",
+                text=Text(
+                    "error.rows_not_billed",
+                    {"ledger": Text(f"ledger.{ledger}"), "rows": ledger_rows(missing), "sample": sample},
+                ),
             )
     for rule, kind, params in typed:
         if kind.ledger is None:  # rules over the other lines (minimum monthly charge)

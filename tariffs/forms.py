@@ -91,7 +91,12 @@ class QuoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.contracts = {str(contract.pk): contract for contract in contracts}
         self.fields["contract"].choices = [
-            (pk, f"{c.rate_card.name} · {c.rate_card.currency} · {c.get_customer_class_display()}")
+            (
+                pk,
+                " · ".join(
+                    (c.rate_card.localized_name(), c.rate_card.currency, c.get_customer_class_display())
+                ),
+            )
             for pk, c in self.contracts.items()
         ]
         self.fields["period"].initial = timezone.localdate().strftime("%Y-%m")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Currency
@@ -85,6 +86,12 @@ class RateCard(models.Model):
     )
     is_sample = models.BooleanField(_("sample figures"), default=False)
     notes = models.TextField(_("notes"), blank=True)
+    names = models.JSONField(
+        _("names in other languages"),
+        default=dict,
+        blank=True,
+        help_text=_('The name per language code, e.g. {"zh-hans": "菜鸟保税", "ja": "…", "vi": "…"}.'),
+    )
 
     seller_lookup = "contracts__seller"
 
@@ -100,11 +107,24 @@ class RateCard(models.Model):
         return f"{self.code} ({self.currency})"
 
     def clean(self):
+        if not isinstance(self.names, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.names.items()
+        ):
+            raise ValidationError({"names": _("Give the names as {language code: name}.")})
         unknown = set(self.customer_classes or []) - set(CustomerClass.values)
         if unknown:
             raise ValidationError(
                 {"customer_classes": _("Unknown customer class: %s") % ", ".join(sorted(unknown))}
             )
+
+    def localized_name(self, language: str | None = None) -> str:
+        """The card's name in ``language`` (the active one by default), else its own ``name`` (issue 12)."""
+        language = (language or get_language() or "").lower()
+        names = self.names if isinstance(self.names, dict) else {}
+        for code in (language, language.split("-")[0]):
+            if code and names.get(code):
+                return str(names[code])
+        return self.name
 
     def version_for(self, first_day, last_day):
         """The version in force over a period (versions never overlap, so at most one; SPEC §9)."""

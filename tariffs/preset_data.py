@@ -114,7 +114,7 @@ def _delivery(charge_code: str, step_price: str, description: str) -> PresetRule
 CAINIAO_BONDED = PresetCard(
     code="cainiao-bonded",
     name="Cainiao bonded warehouse",
-    names={"zh-hans": "菜鸟保税"},
+    names={"zh-hans": "菜鸟保税", "ja": "菜鳥（Cainiao）保税倉庫", "vi": "Kho ngoại quan Cainiao"},
     currency="CNY",
     service_tax_rate=NO_TAX,
     customer_classes=("regular",),
@@ -148,7 +148,11 @@ CAINIAO_BONDED = PresetCard(
 TMALL_IMPORT = PresetCard(
     code="tmall-import",
     name="Tmall import seller logistics",
-    names={"zh-hans": "天猫进口卖家物流"},
+    names={
+        "zh-hans": "天猫进口卖家物流",
+        "ja": "天猫（Tmall）輸入セラー物流",
+        "vi": "Logistics người bán hàng nhập khẩu Tmall",
+    },
     currency="CNY",
     service_tax_rate=NO_TAX,
     customer_classes=("regular",),
@@ -162,7 +166,11 @@ TMALL_IMPORT = PresetCard(
 CAINIAO_OVERSEAS = PresetCard(
     code="cainiao-overseas",
     name="Cainiao overseas warehouse",
-    names={"zh-hans": "菜鸟海外仓配"},
+    names={
+        "zh-hans": "菜鸟海外仓配",
+        "ja": "菜鳥（Cainiao）海外倉庫・配送",
+        "vi": "Kho nước ngoài và giao hàng Cainiao",
+    },
     currency="CNY",
     service_tax_rate=NO_TAX,
     customer_classes=("regular",),
@@ -358,12 +366,24 @@ def _vn_rules(line: str, currency: str) -> tuple[PresetRule, ...]:
     return tuple(rules)
 
 
+# The lines' names in Chinese and Japanese (the Vietnamese one is the table's local_name).
+VN_LINE_NAMES = {
+    "ecommerce": {"zh-hans": "中国仓·电商专线", "ja": "中国倉庫・EC ライン"},
+    "general": {"zh-hans": "中国仓·普货专线", "ja": "中国倉庫・一般貨物ライン"},
+    "lot": {"zh-hans": "中国仓·整批专线", "ja": "中国倉庫・ロット便ライン"},
+}
+
+
 def _vn_card(line: str, currency: str) -> PresetCard:
     table = VN_LINES[line]
     return PresetCard(
         code=table["code"],
         name=f"{table['name']} ({currency})",
-        names={"vi": f"Kho Trung Quốc, {table['local_name']}"},
+        names={
+            "zh-hans": f"{VN_LINE_NAMES[line]['zh-hans']}（{currency}）",
+            "ja": f"{VN_LINE_NAMES[line]['ja']}（{currency}）",
+            "vi": f"Kho Trung Quốc, {table['local_name']} ({currency})",
+        },
         currency=currency,
         service_tax_rate=NO_TAX,
         customer_classes=("regular", "partner"),
@@ -379,7 +399,11 @@ def _vn_card(line: str, currency: str) -> PresetCard:
 LINKSTAR_JP_SAMPLE = PresetCard(
     code="linkstar-jp-sample",
     name="Linkstar Japan overseas warehouse (SAMPLE figures)",
-    names={"ja": "Linkstar 日本海外倉庫（サンプル料金）", "zh-hans": "Linkstar 日本海外仓（示例价格）"},
+    names={
+        "ja": "Linkstar 日本海外倉庫（サンプル料金）",
+        "zh-hans": "Linkstar 日本海外仓（示例价格）",
+        "vi": "Kho nước ngoài Linkstar Nhật Bản (giá mẫu)",
+    },
     currency="JPY",
     service_tax_rate=D("0.10"),
     customer_classes=("regular",),

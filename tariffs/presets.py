@@ -50,6 +50,7 @@ def load_presets(apps, schema_editor=None) -> None:
             service_tax_rate=preset.service_tax_rate,
             is_sample=preset.is_sample,
             notes=preset.notes,
+            **({"names": dict(preset.names)} if has_field(RateCard, "names") else {}),
         )
         version = RateCardVersion.objects.create(
             rate_card=card,
@@ -75,6 +76,21 @@ def load_presets(apps, schema_editor=None) -> None:
             )
             for position, rule in enumerate(preset.rules)
         )
+
+
+def has_field(model, name: str) -> bool:
+    """Earlier migrations run with the model as it was then (``names`` arrives in 0005)."""
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def set_card_names(apps, schema_editor=None) -> None:
+    """Give the preset cards their names in Chinese, Japanese and Vietnamese, unless ops have set some."""
+    RateCard = apps.get_model("tariffs", "RateCard")
+    for preset in PRESET_CARDS:
+        for card in RateCard.objects.filter(code=preset.code, currency=preset.currency):
+            if not card.names:
+                card.names = dict(preset.names)
+                card.save(update_fields=["names"])
 
 
 def has_not_billed_kinds(version_model) -> bool:

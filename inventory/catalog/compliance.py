@@ -7,16 +7,47 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext
+
 from inventory.models import DestinationRule, Sku
+from tariffs.messages import render_text
+from tariffs.rules import Text
 
 DESTINATIONS = ("JP", "EU", "GB", "US")
 FLAGS = ("has_battery", "is_liquid", "is_powder", "is_electrical", "is_fragile")
 
 
+# The requirements seeded from SPEC §4 (migration 0003) and their message ids (issue 12); a requirement ops
+# add later has no id and reads as written (through gettext, should the catalog know it).
+REQUIREMENT_IDS = {
+    "valid PSE certificate (electrical product)": "compliance.pse",
+    "valid MSDS (battery, liquid or powder)": "compliance.msds",
+    "Japanese product name": "compliance.name_ja",
+    "valid CE certificate": "compliance.ce",
+    "valid UKCA or CE certificate": "compliance.ukca_ce",
+    "FDA registration number (food or cosmetics)": "compliance.fda",
+    "HS code": "compliance.hs_code",
+    "declared value above 0": "compliance.declared_value",
+    "net weight": "compliance.net_weight",
+    "item dimensions": "compliance.dimensions",
+}
+
+
 @dataclass(frozen=True)
 class Missing:
     destination: str
-    requirement: str
+    requirement: str  # in English, as the rule states it: the fallback
+
+    @property
+    def text(self) -> Text | None:
+        """The requirement as a message id (``compliance.pse`` ...), None for one ops wrote themselves."""
+        message_id = REQUIREMENT_IDS.get(self.requirement)
+        return None if message_id is None else Text(message_id)
+
+    @property
+    def label(self) -> str:
+        """The requirement in the active language."""
+        return render_text(self.text, gettext(self.requirement))
 
 
 def field_present(sku: Sku, field: str) -> bool:

@@ -36,7 +36,7 @@ def money_text(value: Decimal | None, currency: str) -> str:
 
 def requirement_text(missing: Missing) -> str:
     """A rule's requirement (data in English) in the UI language, when the catalog has it."""
-    return gettext(missing.requirement)
+    return missing.label
 
 
 def readiness_badges(result: dict[str, list[Missing]]) -> str:

@@ -85,7 +85,13 @@ def estimate_order(order: InboundOrder, *, today=None) -> dict:
             return
         for line in computation.lines:
             result["fees"].append(
-                {"label": label, "code": line.code, "amount": _money(line.amount), "formula": line.formula}
+                {
+                    "label": label,
+                    "code": line.code,
+                    "amount": _money(line.amount),
+                    "formula": line.formula,  # English, and the fallback of formula_text (issue 12)
+                    "formula_text": None if line.formula_text is None else line.formula_text.as_dict(),
+                }
             )
 
     receiving_rules = [

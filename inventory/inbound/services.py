@@ -200,7 +200,7 @@ def submission_problems(order: InboundOrder, *, today) -> list[str]:
             for missing in missing_for(line.sku, destination, rules=rules, today=today):
                 problems.append(
                     _("SKU %(sku)s lacks %(what)s for %(destination)s.")
-                    % {"sku": line.sku.code, "what": missing.requirement, "destination": destination}
+                    % {"sku": line.sku.code, "what": missing.label, "destination": destination}
                 )
     return problems
 

@@ -7,6 +7,8 @@ from datetime import date
 from django.db.models import Q, Sum
 
 from inventory.models import StockLedgerRow
+from tariffs.messages import render_text
+from tariffs.rules import Text
 
 MAX_FINDINGS = 200
 
@@ -16,7 +18,13 @@ class Finding:
     kind: str  # "unexplained_drop", "volume_mismatch", "source_mismatch"
     item_id: str
     day: date
-    detail: str
+    detail: str  # in English: what a stored finding falls back to
+    text: Text | None = None  # the detail as a message id (``finding.<kind>``) with params (issue 12)
+
+    @property
+    def message(self) -> str:
+        """The detail in the active language."""
+        return render_text(self.text, self.detail)
 
 
 def month_rows(seller, warehouse_ids, first: date, last: date):
@@ -70,6 +78,10 @@ def stock_findings(
                         item,
                         day,
                         f"stock {before[1]} → {stock} with {sales} sold: {-received} units unaccounted for",
+                        Text(
+                            "finding.unexplained_drop",
+                            {"before": before[1], "stock": stock, "sales": sales, "missing": -received},
+                        ),
                     )
                 )
         previous[(warehouse_id, item)] = (day, stock)
@@ -82,6 +94,7 @@ def stock_findings(
                 item,
                 day,
                 f"reported {total_volume} m³ differs from the dimensions by more than 1 %",
+                Text("finding.volume_mismatch", {"volume_m3": str(total_volume)}),
             )
         )
     seller_rows = {
@@ -104,6 +117,10 @@ def stock_findings(
                         item,
                         day,
                         f"warehouse: stock {stock}, sold {sales}; yours: stock {mine[0]}, sold {mine[1]}",
+                        Text(
+                            "finding.source_mismatch",
+                            {"stock": stock, "sales": sales, "my_stock": mine[0], "my_sales": mine[1]},
+                        ),
                     )
                 )
     findings.sort(key=lambda f: (f.day, f.item_id, f.kind))

@@ -53,6 +53,7 @@ from .storage import (
     bill_storage_turnover,
     turnover_figures,
 )
+from .text import Text, counted
 from .tiered_per_kg import TieredPerKgParams, bill_tiered_per_kg, tier_index, tiered_per_kg_fee
 from .weight_step import WeightStepParams, bill_weight_step, weight_step_fee
 
@@ -92,6 +93,7 @@ __all__ = [
     "StorageMonthlyVolumeParams",
     "StorageTurnoverParams",
     "TaxAmount",
+    "Text",
     "TieredPerKgParams",
     "WeightStepParams",
     "bill_chargeable_weight",
@@ -110,6 +112,7 @@ __all__ = [
     "bill_tiered_per_kg",
     "bill_weight_step",
     "chargeable_weight",
+    "counted",
     "cross_border_tax",
     "daily_volume_m3",
     "format_amount",

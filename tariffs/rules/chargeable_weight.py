@@ -12,6 +12,7 @@ from .facts import Parcel, describe, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import fmt_number
 from .params import ParamReader, check_fact_decimal, coerce_params
+from .text import Text
 
 DEFAULT_DIVISOR = Decimal(6000)
 MM_PER_CM = Decimal(10)
@@ -87,6 +88,21 @@ def bill_chargeable_weight(
                     f"max({fmt_number(actual)}, {fmt_number(length)} × {fmt_number(width)} × "
                     f"{fmt_number(height)} / {fmt_number(params.divisor)}) × "
                     f"{fmt_number(params.price_per_kg)}"
+                ),
+                description_text=Text(
+                    "line.chargeable_weight",
+                    {"order_no": parcel.order_no, "chargeable_kg": fmt_number(chargeable)},
+                ),
+                formula_text=Text(
+                    "formula.chargeable_weight",
+                    {
+                        "actual_kg": fmt_number(actual),
+                        "length_cm": fmt_number(length),
+                        "width_cm": fmt_number(width),
+                        "height_cm": fmt_number(height),
+                        "divisor": fmt_number(params.divisor),
+                        "price_per_kg": fmt_number(params.price_per_kg),
+                    },
                 ),
                 inputs={
                     "order_no": parcel.order_no,

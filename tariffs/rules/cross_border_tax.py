@@ -12,6 +12,7 @@ from .facts import CustomsDeclaration, describe, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import fmt_number
 from .params import ParamReader, check_fact_decimal, coerce_params
+from .text import Text
 
 DEFAULT_DISCOUNT = Decimal("0.7")
 DEFAULT_TARIFF_FACTOR = Decimal(0)
@@ -100,8 +101,22 @@ def bill_cross_border_tax(
         expression = (
             f"({fmt_number(tax.consumption_tax)} + {fmt_number(tax.vat)}) × {fmt_number(params.discount)}"
         )
+        formula_params = {
+            "consumption_tax": fmt_number(tax.consumption_tax),
+            "vat": fmt_number(tax.vat),
+            "discount": fmt_number(params.discount),
+        }
+        formula_text = Text("formula.cross_border_tax", formula_params)
         if tax.tariff and params.tariff_factor:
             expression = f"{fmt_number(tax.tariff)} × {fmt_number(params.tariff_factor)} + {expression}"
+            formula_text = Text(
+                "formula.cross_border_tax.tariff",
+                {
+                    **formula_params,
+                    "tariff": fmt_number(tax.tariff),
+                    "tariff_factor": fmt_number(params.tariff_factor),
+                },
+            )
         lines.append(
             ChargeLine.from_exact(
                 code=ctx.charge_code,
@@ -113,6 +128,8 @@ def bill_cross_border_tax(
                 exact_amount=tax.payable,
                 currency=ctx.currency,
                 expression=expression,
+                description_text=Text("line.cross_border_tax", {"order_no": declaration.order_no}),
+                formula_text=formula_text,
                 inputs={
                     "order_no": declaration.order_no,
                     "dutiable_value": value,

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from .errors import RuleError
+from .text import Text
 
 MM3_PER_M3 = Decimal(10) ** 9
 
@@ -189,6 +190,16 @@ def daily_volume_m3(
 def refs_of(facts: Iterable[object]) -> tuple[Hashable, ...]:
     """The caller's ledger row references of the facts, in order, without blanks."""
     return tuple(ref for fact in facts if (ref := getattr(fact, "ref", None)) is not None)
+
+
+def describe_text(fact: object) -> Text:
+    """`describe` as a message: `where.order_no`, `where.reference`, `where.row` or `where.a_row`."""
+    for name in ("order_no", "reference"):
+        value = getattr(fact, name, "")
+        if value:
+            return Text(f"where.{name}", {name: str(value)})
+    ref = getattr(fact, "ref", None)
+    return Text("where.row", {"ref": str(ref)}) if ref is not None else Text("where.a_row")
 
 
 def describe(fact: object) -> str:

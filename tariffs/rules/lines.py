@@ -11,6 +11,7 @@ from .errors import RuleError
 from .facts import Period
 from .money import ZERO, format_amount, minor_units, round_money
 from .params import jsonable
+from .text import Text
 
 SECTIONS: tuple[str, ...] = ("fulfilment", "storage", "services", "pass_through", "adjustments")
 TAXABLE_SECTIONS: tuple[str, ...] = ("fulfilment", "storage", "services", "adjustments")
@@ -38,6 +39,10 @@ class ChargeLine:
     formula: str
     inputs: Mapping[str, Any] = field(default_factory=dict, hash=False)
     source_refs: tuple[Hashable, ...] = ()
+    # The description and formula as message ids with params (issue 12): `description` and `formula` stay
+    # the English text (the fallback, and what the SPEC §12 JSON shows).
+    description_text: Text | None = field(default=None, compare=False)
+    formula_text: Text | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_section(self.section)
@@ -64,9 +69,15 @@ class ChargeLine:
         expression: str,
         inputs: Mapping[str, Any] | None = None,
         source_refs: Iterable[Hashable] = (),
+        description_text: Text | None = None,
+        formula_text: Text | None = None,
     ) -> ChargeLine:
-        """Round the full-precision amount once and write the formula as `expression = amount`."""
+        """Round the full-precision amount once and write the formula as `expression = amount`.
+
+        `formula_text` names the expression's shape; the rounded `amount` is added to its params."""
         amount = round_money(exact_amount, currency)
+        if formula_text is not None:
+            formula_text = formula_text.with_params(amount=format_amount(amount, currency))
         return cls(
             code=code,
             section=section,
@@ -79,10 +90,13 @@ class ChargeLine:
             formula=f"{expression} = {format_amount(amount, currency)}",
             inputs=dict(inputs or {}),
             source_refs=tuple(source_refs),
+            description_text=description_text,
+            formula_text=formula_text,
         )
 
     def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
-        """JSON-safe fields (spec 12), decimals as strings; `detail` adds inputs and source refs."""
+        """JSON-safe fields (spec 12), decimals as strings; `detail` adds inputs, source refs and the
+        description and formula as messages (`{"id", "params"}`, or None)."""
         result: dict[str, Any] = {
             "code": self.code,
             "section": self.section,
@@ -97,6 +111,10 @@ class ChargeLine:
             result["currency"] = self.currency
             result["inputs"] = jsonable(self.inputs)
             result["source_refs"] = list(self.source_refs)
+            result["description_text"] = (
+                None if self.description_text is None else self.description_text.as_dict()
+            )
+            result["formula_text"] = None if self.formula_text is None else self.formula_text.as_dict()
         return result
 
 
@@ -122,7 +140,10 @@ class RuleContext:
 
     def require_period(self, kind: str) -> Period:
         if self.period is None:
-            raise RuleError(f"{kind} needs the billing period (its D is the number of days in the month)")
+            raise RuleError(
+                f"{kind} needs the billing period (its D is the number of days in the month)",
+                text=Text("error.period_required", {"kind": kind}),
+            )
         return self.period
 
 

@@ -11,6 +11,7 @@ from .errors import RuleError
 from .lines import SECTIONS, ChargeLine, RuleContext
 from .money import ZERO, fmt_number, format_amount
 from .params import ParamReader, coerce_params
+from .text import Text
 
 DEFAULT_COUNTED_SECTIONS = ("fulfilment", "storage", "services")
 
@@ -68,6 +69,14 @@ def bill_minimum_monthly(
             exact_amount=shortfall,
             currency=ctx.currency,
             expression=f"max(0, {fmt_number(params.minimum)} − {format_amount(fees, ctx.currency)})",
+            description_text=Text(
+                "line.minimum_monthly",
+                {"minimum": format_amount(params.minimum, ctx.currency), "currency": ctx.currency},
+            ),
+            formula_text=Text(
+                "formula.minimum_monthly",
+                {"minimum": fmt_number(params.minimum), "counted_fees": format_amount(fees, ctx.currency)},
+            ),
             inputs={
                 "minimum": params.minimum,
                 "counted_fees": fees,

@@ -11,6 +11,7 @@ from .facts import Parcel, describe, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import fmt_number, plural
 from .params import ParamReader, check_fact_int, coerce_params
+from .text import Text, counted
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ def bill_order_handling(
             currency=ctx.currency,
             expression=f"{orders} × {fmt_number(params.per_order)} + {extra_units} × "
             f"{fmt_number(params.per_extra_unit)}",
+            description_text=Text(
+                "line.order_handling",
+                {"orders": counted("order", orders), "extra_units": counted("extra_unit", extra_units)},
+            ),
+            formula_text=Text(
+                "formula.order_handling",
+                {
+                    "orders": orders,
+                    "per_order": fmt_number(params.per_order),
+                    "extra_units": extra_units,
+                    "per_extra_unit": fmt_number(params.per_extra_unit),
+                },
+            ),
             inputs={
                 "orders": orders,
                 "extra_units": extra_units,

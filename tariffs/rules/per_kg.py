@@ -12,6 +12,7 @@ from .facts import ReceivingService, describe, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import ZERO, fmt_number
 from .params import ParamReader, check_fact_decimal, coerce_params
+from .text import Text
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,14 @@ def bill_per_kg(
             exact_amount=weight * params.price_per_kg,
             currency=ctx.currency,
             expression=f"{fmt_number(weight)} × {fmt_number(params.price_per_kg)}",
+            description_text=Text(
+                "line.per_kg",
+                {"service": params.service, "description": params.description or params.service},
+            ),
+            formula_text=Text(
+                "formula.per_kg",
+                {"weight_kg": fmt_number(weight), "price_per_kg": fmt_number(params.price_per_kg)},
+            ),
             inputs={"service": params.service, "rows": len(row_list), "weight_kg": weight},
             source_refs=refs_of(row_list),
         )

@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import RuleError
-from .facts import ServiceUse, describe, refs_of
+from .facts import ServiceUse, describe, describe_text, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import ZERO, fmt_number
 from .params import ParamReader, check_fact_decimal, coerce_params
+from .text import Text
 
 AT_COST_SECTIONS = ("services", "pass_through")
 MAX_AMOUNTS_IN_FORMULA = 12
@@ -92,6 +93,14 @@ def bill_per_unit(
                 f"{describe(use)}: unknown service code {use.service_code!r} "
                 f"(this rate card knows: {', '.join(params.codes)})",
                 field="service_code",
+                text=Text(
+                    "error.unknown_service_code",
+                    {
+                        "where": describe_text(use),
+                        "service_code": str(use.service_code),
+                        "known": ", ".join(params.codes),
+                    },
+                ),
             )
         by_code.setdefault(use.service_code, []).append(use)
     lines = []
@@ -113,6 +122,13 @@ def bill_per_unit(
                     exact_amount=quantity * fixed.price,
                     currency=ctx.currency,
                     expression=f"{fmt_number(quantity)} × {fmt_number(fixed.price)}",
+                    description_text=Text(
+                        "line.per_unit", {"service_code": code, "description": fixed.description or code}
+                    ),
+                    formula_text=Text(
+                        "formula.per_unit",
+                        {"quantity": fmt_number(quantity), "price": fmt_number(fixed.price)},
+                    ),
                     inputs={"service_code": code, "rows": len(rows), "quantity": quantity},
                     source_refs=refs_of(rows),
                 )
@@ -122,8 +138,10 @@ def bill_per_unit(
         amounts = [check_fact_decimal(row.amount, "amount", describe(row), ge=0) for row in rows]
         if len(amounts) <= MAX_AMOUNTS_IN_FORMULA:
             expression = " + ".join(fmt_number(amount) for amount in amounts)
+            formula_text = Text("formula.per_unit.at_cost", {"amounts": expression})
         else:
             expression = f"Σ of {len(amounts)} ledger amounts"
+            formula_text = Text("formula.per_unit.at_cost_many", {"rows": len(amounts)})
         lines.append(
             ChargeLine.from_exact(
                 code=f"{ctx.charge_code}.{code}",
@@ -135,6 +153,11 @@ def bill_per_unit(
                 exact_amount=sum(amounts, ZERO),
                 currency=ctx.currency,
                 expression=expression,
+                description_text=Text(
+                    "line.per_unit.at_cost",
+                    {"service_code": code, "description": at_cost.description or code},
+                ),
+                formula_text=formula_text,
                 inputs={"service_code": code, "rows": len(rows), "quantity": quantity, "at_cost": True},
                 source_refs=refs_of(rows),
             )

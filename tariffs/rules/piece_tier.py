@@ -12,8 +12,10 @@ from .facts import ReceivingService, describe, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import fmt_number, plural
 from .params import ParamReader, check_fact_decimal, check_fact_int, coerce_params
+from .text import Text, counted
 
 DEFAULT_ACCESSORY_BELOW_CNY = Decimal(10)
+KNOWN_SERVICES = ("count", "inspect")  # services whose names the message catalog has (`service.count`)
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,17 @@ def piece_price(units: int, unit_value_cny: Decimal, params: PieceTierParams) ->
             return PiecePrice(tier=index, tier_label=label, accessory=accessory, price=price)
         lower = tier.max_units + 1
     raise RuleError(
-        f"{units} units is above the last tier ({params.tiers[-1].max_units} units)", field="units"
+        f"{units} units is above the last tier ({params.tiers[-1].max_units} units)",
+        field="units",
+        text=Text(
+            "error.units_above_last_tier", {"units": units, "max_units": params.tiers[-1].max_units or 0}
+        ),
     )
+
+
+def service_text(service: str) -> Text | str:
+    """A receiving service's name as a message (`service.count`), or the code capitalised if unknown."""
+    return Text(f"service.{service}") if service in KNOWN_SERVICES else service.capitalize()
 
 
 def bill_piece_tier(
@@ -116,6 +127,14 @@ def bill_piece_tier(
         price, members = groups[key]
         units = sum(row.units or 0 for row in members)
         accessory = ", accessory" if price.accessory else ""
+        description_text = Text(
+            "line.piece_tier.accessory" if price.accessory else "line.piece_tier",
+            {
+                "service": service_text(params.service),
+                "tier": price.tier_label,
+                "receiving_lines": counted("receiving_line", len(members)),
+            },
+        )
         lines.append(
             ChargeLine.from_exact(
                 code=ctx.charge_code,
@@ -128,6 +147,8 @@ def bill_piece_tier(
                 exact_amount=units * price.price,
                 currency=ctx.currency,
                 expression=f"{units} × {fmt_number(price.price)}",
+                description_text=description_text,
+                formula_text=Text("formula.piece_tier", {"units": units, "price": fmt_number(price.price)}),
                 inputs={
                     "service": params.service,
                     "tier": price.tier_label,

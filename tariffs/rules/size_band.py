@@ -9,10 +9,11 @@ from typing import Any
 
 from .chargeable_weight import parcel_dimensions_cm
 from .errors import RuleError
-from .facts import Parcel, describe, refs_of
+from .facts import Parcel, describe, describe_text, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import fmt_number, plural
 from .params import ParamReader, check_fact_decimal, coerce_params
+from .text import Text, counted
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ def size_band_for(carrier: str, sides_cm: Decimal, weight_kg: Decimal, params: S
     except KeyError:
         known = ", ".join(sorted(params.carriers))
         raise RuleError(
-            f"unknown carrier {carrier!r} (this rate card has: {known})", field="carrier"
+            f"unknown carrier {carrier!r} (this rate card has: {known})",
+            field="carrier",
+            text=Text("error.unknown_carrier", {"carrier": carrier, "known": known}),
         ) from None
     for band in bands:
         if sides_cm <= band.size_cm and weight_kg <= band.max_kg:
@@ -77,6 +80,16 @@ def size_band_for(carrier: str, sides_cm: Decimal, weight_kg: Decimal, params: S
         f"{fmt_number(largest.max_kg)} kg; "
         f"this parcel is {fmt_number(sides_cm)} cm and {fmt_number(weight_kg)} kg",
         field="size",
+        text=Text(
+            "error.parcel_too_large",
+            {
+                "carrier": carrier,
+                "max_cm": largest.size_cm,
+                "max_kg": fmt_number(largest.max_kg),
+                "size_cm": fmt_number(sides_cm),
+                "weight_kg": fmt_number(weight_kg),
+            },
+        ),
     )
 
 
@@ -89,13 +102,22 @@ def bill_size_band(
     for parcel in parcels:
         where = describe(parcel)
         if not parcel.carrier:
-            raise RuleError(f"{where}: carrier is required for last-mile pricing", field="carrier")
+            raise RuleError(
+                f"{where}: carrier is required for last-mile pricing",
+                field="carrier",
+                text=Text("error.carrier_required", {"where": describe_text(parcel)}),
+            )
         weight = check_fact_decimal(parcel.weight_kg, "weight_kg", where, gt=0)
         sides = sum(parcel_dimensions_cm(parcel), Decimal(0))
         try:
             band = size_band_for(parcel.carrier, sides, weight, params)
         except RuleError as error:
-            raise RuleError(f"{where}: {error.message}", field=error.field) from None
+            text = (
+                None
+                if error.text is None
+                else Text("error.at", {"where": describe_text(parcel), "error": error.text})
+            )
+            raise RuleError(f"{where}: {error.message}", field=error.field, text=text) from None
         groups.setdefault((parcel.carrier, band.size_cm), (band, []))[1].append(parcel)
     lines = []
     for key in sorted(groups):
@@ -113,6 +135,16 @@ def bill_size_band(
                 exact_amount=count * band.price,
                 currency=ctx.currency,
                 expression=f"{count} × {fmt_number(band.price)}",
+                description_text=Text(
+                    "line.size_band",
+                    {
+                        "carrier": key[0],
+                        "size_cm": band.size_cm,
+                        "max_kg": fmt_number(band.max_kg),
+                        "parcels": counted("parcel", count),
+                    },
+                ),
+                formula_text=Text("formula.size_band", {"count": count, "price": fmt_number(band.price)}),
                 inputs={
                     "carrier": key[0],
                     "size_cm": band.size_cm,

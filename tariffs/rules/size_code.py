@@ -8,10 +8,11 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from .errors import RuleError
-from .facts import ReceivingService, describe, refs_of
+from .facts import ReceivingService, describe, describe_text, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import CURRENCIES, ZERO, fmt_number, plural
 from .params import ParamReader, check_fact_decimal, coerce_params
+from .text import Text, counted
 
 SERVICES = ("crate", "wrap")
 VARIANTS = ("shared", "private")
@@ -130,6 +131,10 @@ def size_code_for(volume_m3: Decimal, params: SizeCodeParams) -> SizeChoice:
             f"volume {fmt_number(volume_m3)} m³ is above the largest size code {last.code} "
             f"({fmt_number(last.max_m3)} m³)",
             field="volume_m3",
+            text=Text(
+                "error.volume_above_largest_size_code",
+                {"volume_m3": fmt_number(volume_m3), "code": last.code, "max_m3": fmt_number(last.max_m3)},
+            ),
         )
     steps = ((volume_m3 - last.max_m3) / params.increment.step_m3).to_integral_value(rounding=ROUND_CEILING)
     return SizeChoice(code=params.increment.code, base=last, increments=int(steps))
@@ -167,6 +172,10 @@ def size_code_fee(
             f"{service_name} is not offered for size code {choice.code} "
             f"(volume {fmt_number(volume_m3)} m³): the price list leaves it blank",
             field="service",
+            text=Text(
+                "error.size_code_not_offered",
+                {"service": service_name, "code": choice.code, "volume_m3": fmt_number(volume_m3)},
+            ),
         )
     price_currency = params.price_currency or currency
     fx = Decimal(1)
@@ -177,6 +186,10 @@ def size_code_fee(
                 f"{currency} rate card states no {price_currency}→{currency} rate (fx_rate); "
                 f"it cannot be billed in {currency}",
                 field="fx_rate",
+                text=Text(
+                    "error.no_fx_rate",
+                    {"service": service_name, "price_currency": price_currency, "currency": currency},
+                ),
             )
         fx = params.fx_rate
     surcharge_terms = fmt_number(base_price)
@@ -225,7 +238,12 @@ def bill_size_code(
         try:
             fee = size_code_fee(volume, variant, params, currency=ctx.currency, freight_rate_per_kg=rate)
         except RuleError as error:
-            raise RuleError(f"{where}: {error.message}", field=error.field) from None
+            text = (
+                None
+                if error.text is None
+                else Text("error.at", {"where": describe_text(row), "error": error.text})
+            )
+            raise RuleError(f"{where}: {error.message}", field=error.field, text=text) from None
         key = (fee.choice.code, fee.choice.increments, variant, rate)
         groups.setdefault(key, (fee, []))[1].append(row)
     lines = []
@@ -233,6 +251,15 @@ def bill_size_code(
         fee, members = groups[key]
         count = len(members)
         code_text = fee.choice.code + (f" (+{fee.choice.increments})" if fee.choice.increments else "")
+        description_text = Text(
+            f"line.size_code.{params.service}_{fee.variant}",
+            {"size_code": code_text, "packages": counted("package", count)},
+        )
+        formula_text = (
+            Text("formula.size_code", {"expression": fee.expression})
+            if count == 1
+            else Text("formula.size_code.group", {"count": count, "expression": fee.expression})
+        )
         lines.append(
             ChargeLine.from_exact(
                 code=ctx.charge_code,
@@ -245,6 +272,8 @@ def bill_size_code(
                 exact_amount=fee.fee * count,
                 currency=ctx.currency,
                 expression=fee.expression if count == 1 else f"{count} × ({fee.expression})",
+                description_text=description_text,
+                formula_text=formula_text,
                 inputs={
                     "service": f"{params.service}_{fee.variant}",
                     "size_code": fee.choice.code,

@@ -13,6 +13,7 @@ from .facts import Period, StockDay, StockItemMonth, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import ZERO, fmt_number
 from .params import ParamReader, check_fact_decimal, check_fact_int, coerce_params
+from .text import Text
 
 INFINITY = Decimal("Infinity")
 
@@ -198,6 +199,13 @@ def bill_storage_daily_volume(
             exact_amount=params.price_per_cbm_day * cbm_days,
             currency=ctx.currency,
             expression=f"{fmt_number(params.price_per_cbm_day)} × {fmt_number(cbm_days)}",
+            description_text=Text(
+                "line.storage_daily_volume", {"period": str(period), "cbm_days": fmt_number(cbm_days)}
+            ),
+            formula_text=Text(
+                "formula.storage_daily_volume",
+                {"price_per_cbm_day": fmt_number(params.price_per_cbm_day), "cbm_days": fmt_number(cbm_days)},
+            ),
             inputs={"period": str(period), "stock_rows": _rows_of(day_list), "cbm_days": cbm_days},
             source_refs=refs_of(day_list),
         )
@@ -214,6 +222,15 @@ def _turnover_line(
     figures = turnover_figures(day_list, free_days=params.free_days, days_in_month=period.days)
     billable = fmt_number(figures.billable_days)
     whose = f"item {item}" if item is not None else "all items"
+    description_params = {
+        "free_days": fmt_number(params.free_days),
+        "period": str(period),
+        "turnover_days": fmt_number(figures.turnover_days, 1),
+    }
+    if item is not None:
+        description_text = Text("line.storage_turnover.item", {**description_params, "item_id": item})
+    else:
+        description_text = Text("line.storage_turnover", description_params)
     return ChargeLine.from_exact(
         code=ctx.charge_code,
         section=ctx.section_or("storage"),
@@ -228,6 +245,18 @@ def _turnover_line(
             f"billable days min({figures.days_in_month}, max(0, {fmt_number(figures.turnover_days)} − "
             f"{fmt_number(params.free_days)})) = {billable}; "
             f"{billable} × {fmt_number(params.price_per_cbm_day)} × {fmt_number(figures.avg_volume_m3)}"
+        ),
+        description_text=description_text,
+        formula_text=Text(
+            "formula.storage_turnover",
+            {
+                "days_in_month": figures.days_in_month,
+                "turnover_days": fmt_number(figures.turnover_days),
+                "free_days": fmt_number(params.free_days),
+                "billable_days": billable,
+                "price_per_cbm_day": fmt_number(params.price_per_cbm_day),
+                "avg_volume_m3": fmt_number(figures.avg_volume_m3),
+            },
         ),
         inputs={
             "period": str(period),
@@ -285,6 +314,18 @@ def bill_storage_monthly_volume(
             exact_amount=params.price_per_cbm_month * avg_volume,
             currency=ctx.currency,
             expression=f"{fmt_number(params.price_per_cbm_month)} × {fmt_number(cbm_days)} / {period.days}",
+            description_text=Text(
+                "line.storage_monthly_volume",
+                {"period": str(period), "avg_volume_m3": fmt_number(avg_volume)},
+            ),
+            formula_text=Text(
+                "formula.storage_monthly_volume",
+                {
+                    "price_per_cbm_month": fmt_number(params.price_per_cbm_month),
+                    "cbm_days": fmt_number(cbm_days),
+                    "days_in_month": period.days,
+                },
+            ),
             inputs={"period": str(period), "cbm_days": cbm_days, "days_in_month": period.days},
             source_refs=refs_of(day_list),
         )

@@ -12,6 +12,7 @@ from .facts import InboundWeight, describe, refs_of
 from .lines import CUSTOMER_CLASSES, ChargeLine, RuleContext
 from .money import ZERO, fmt_number, plural
 from .params import ParamReader, check_fact_decimal, check_fact_int, coerce_params
+from .text import Text, counted
 
 MODES = ("all_units", "graduated")
 
@@ -29,6 +30,16 @@ class KgTier:
         if self.max_kg is None:
             return f"> {fmt_number(lower)} kg"
         return f"> {fmt_number(lower)} to {fmt_number(self.max_kg)} kg"
+
+    def label_text(self, lower: Decimal) -> Text:
+        """`label` as a message: `tier.all_kg`, `tier.up_to`, `tier.above` or `tier.between`."""
+        if lower == 0:
+            if self.max_kg is None:
+                return Text("tier.all_kg")
+            return Text("tier.up_to", {"max_kg": fmt_number(self.max_kg)})
+        if self.max_kg is None:
+            return Text("tier.above", {"min_kg": fmt_number(lower)})
+        return Text("tier.between", {"min_kg": fmt_number(lower), "max_kg": fmt_number(self.max_kg)})
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,11 @@ def tier_index(month_total_kg: Decimal, tiers: Sequence[KgTier]) -> int:
             return index
     raise RuleError(
         f"month total {fmt_number(month_total_kg)} kg is above the last tier "
-        f"({fmt_number(tiers[-1].max_kg)} kg)"
+        f"({fmt_number(tiers[-1].max_kg)} kg)",
+        text=Text(
+            "error.kg_above_last_tier",
+            {"month_total_kg": fmt_number(month_total_kg), "max_kg": fmt_number(tiers[-1].max_kg)},  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -141,6 +156,7 @@ def tiered_per_kg_fee(
         raise RuleError(
             f"customer class {customer_class!r} is not on this rate card (classes: {known})",
             field="customer_class",
+            text=Text("error.customer_class_not_on_card", {"customer_class": customer_class, "known": known}),
         )
     fixed = params.fixed_per_package[customer_class]
     tier = tier_index(total, params.tiers)
@@ -188,6 +204,17 @@ def bill_tiered_per_kg(
     tier = params.tiers[fee.tier]
     tier_text = tier.label(_lower_bound(params.tiers, fee.tier))
     line_name = f" {params.line}" if params.line else ""
+    description_params = {
+        "packages": counted("package", packages),
+        "weight_kg": fmt_number(weight),
+        "month_total_kg": fmt_number(total),
+        "tier": tier.label_text(_lower_bound(params.tiers, fee.tier)),
+        "customer_class": Text(f"customer_class.{ctx.customer_class}"),
+    }
+    if params.line:
+        description_text = Text("line.tiered_per_kg.named", {**description_params, "line": params.line})
+    else:
+        description_text = Text("line.tiered_per_kg", description_params)
     return [
         ChargeLine.from_exact(
             code=ctx.charge_code,
@@ -200,6 +227,8 @@ def bill_tiered_per_kg(
             exact_amount=fee.fee,
             currency=ctx.currency,
             expression=fee.expression,
+            description_text=description_text,
+            formula_text=Text("formula.tiered_per_kg", {"expression": fee.expression}),
             inputs={
                 "packages": packages,
                 "weight_kg": weight,

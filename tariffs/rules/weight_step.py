@@ -12,6 +12,7 @@ from .facts import Parcel, describe, refs_of
 from .lines import ChargeLine, RuleContext
 from .money import ZERO, fmt_number, plural
 from .params import ParamReader, check_fact_decimal, check_fact_int, coerce_params
+from .text import Text, counted
 
 LINE_MODES = ("per_parcel", "grouped")
 
@@ -110,6 +111,15 @@ def bill_weight_step(
                 exact_amount=fee.fee,
                 currency=ctx.currency,
                 expression=fee.expression,
+                description_text=Text(
+                    "line.weight_step.parcel",
+                    {
+                        "order_no": parcel.order_no,
+                        "weight_kg": fmt_number(parcel.weight_kg),
+                        "sku_kinds": counted("sku_kind", parcel.sku_kinds),
+                    },
+                ),
+                formula_text=Text("formula.weight_step", {"expression": fee.expression}),
                 inputs={
                     "order_no": parcel.order_no,
                     "weight_kg": parcel.weight_kg,
@@ -128,6 +138,19 @@ def bill_weight_step(
         fee = members[0][1]
         count = len(members)
         kinds_text = f", {plural(extra_kinds, 'extra SKU kind')}" if extra_kinds else ""
+        description_params = {"parcels": counted("parcel", count), "chargeable_kg": fmt_number(chargeable)}
+        if extra_kinds:
+            description_text = Text(
+                "line.weight_step.group_extra_kinds",
+                {**description_params, "extra_sku_kinds": counted("extra_sku_kind", extra_kinds)},
+            )
+        else:
+            description_text = Text("line.weight_step.group", description_params)
+        formula_text = (
+            Text("formula.weight_step.group", {"count": count, "expression": fee.expression})
+            if count > 1
+            else Text("formula.weight_step", {"expression": fee.expression})
+        )
         lines.append(
             ChargeLine.from_exact(
                 code=ctx.charge_code,
@@ -139,6 +162,8 @@ def bill_weight_step(
                 exact_amount=fee.fee * count,
                 currency=ctx.currency,
                 expression=f"{count} × ({fee.expression})" if count > 1 else fee.expression,
+                description_text=description_text,
+                formula_text=formula_text,
                 inputs={
                     "parcels": count,
                     "chargeable_kg": chargeable,

@@ -11,6 +11,7 @@ from django.urls import reverse
 from inventory.ledgers.imports import import_ledger_file
 from inventory.models import LedgerFile, StockLedgerRow
 from tests.factories import ContractFactory, ServiceLineFactory, WarehouseFactory
+from tests.message_translations import translated  # noqa: F401
 
 HEADER = (
     "business_date,warehouse,seller,item_id,length_mm,height_mm,width_mm,"
@@ -169,5 +170,22 @@ def test_stock_month_chart_and_consistency_findings(owner_client, owner, warehou
     assert page.context["month"] == "2016-06"
     kinds = sorted((f.kind, f.day.day) for f in page.context["findings"])
     assert kinds == [("source_mismatch", 3), ("unexplained_drop", 2)]
+    texts = sorted((f.text.id, dict(f.text.params)) for f in page.context["findings"])  # issue 12
+    assert texts == [
+        ("finding.source_mismatch", {"stock": 6, "sales": 0, "my_stock": 7, "my_sales": 0}),
+        ("finding.unexplained_drop", {"before": 10, "stock": 6, "sales": 1, "missing": 3}),
+    ]
+    assert "stock 10 → 6 with 1 sold: 3 units unaccounted for" in page.content.decode()
     chart = json.loads(page.context["chart_json"])
     assert chart["units"] == [10, 6, 6] and len(chart["labels"]) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("translated")
+def test_consistency_findings_read_in_the_sellers_language(owner_client, owner, warehouse):
+    """Issue 12: a finding is a message id with params; the page renders it in the reader's language."""
+    upload(owner_client, warehouse, stock_lines(owner.seller.code, [(1, "A1", 0, 10), (2, "A1", 1, 6)]))
+    page = owner_client.get(
+        reverse("inventory:ledger-rows", args=["stock"]), {"month": "2016-06"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "库存 10 → 6，售出 1：3 件去向不明" in page.content.decode()

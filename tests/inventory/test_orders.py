@@ -126,6 +126,7 @@ def test_submission_is_refused_while_a_sku_lacks_compliance_and_names_what(
     assert order.estimate["chargeable_weight_kg"] == "50.40"
     receiving = [fee for fee in order.estimate["fees"] if fee["label"] == "receiving"]
     assert [fee["amount"] for fee in receiving] == ["900"]
+    assert [fee["formula_text"]["id"] for fee in receiving] == ["formula.per_unit"]  # issue 12
     assert len(sent_mail()) == 1 and order.number in sent_mail()[0].subject
 
 
