@@ -174,7 +174,7 @@ class InvoiceLineRowsView(InvoiceMixin, TemplateView):
                 volume = sum((d["volume"] for d in days), Decimal(0))
                 context.update(
                     storage=True,
-                    rate=rate,
+                    rate=plain_number(rate),
                     days=[
                         {
                             **d,
