@@ -1,6 +1,6 @@
 """The seller's invoice pages (SPEC §13, issue 12): the list with its filters, the detail by section with
-every line's formula and the six months before, the rows behind each line (storage per day and item), the detail
-as CSV and XLSX, and another seller's invoice answering 404 on every page."""
+every line's formula and the six months before, the rows behind each line (storage per day and item), the
+detail as CSV and XLSX, and another seller's invoice answering 404 on every page."""
 
 import csv
 import io
