@@ -11,6 +11,8 @@ from billing.models import Invoice
 from portal.money import MINOR_UNITS
 from tariffs.rules import format_amount
 
+RIGHT = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+
 
 def money(amount: Decimal, currency: str) -> str:
     return f"{format_amount(amount, currency)} {currency}"
@@ -34,9 +36,7 @@ class InvoiceTable(tables.Table):
     payment_status = tables.Column(verbose_name=_("Payment"), empty_values=())
     issue_date = tables.Column(verbose_name=_("Issued"))
     due_date = tables.Column(verbose_name=_("Due"))
-    total = tables.Column(
-        verbose_name=_("Total"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
-    )
+    total = tables.Column(verbose_name=_("Total"), attrs=RIGHT)
 
     class Meta:
         model = Invoice
@@ -110,14 +110,10 @@ class StorageRowTable(tables.Table):
 
     business_date = tables.Column(verbose_name=_("Day"))
     item_id = tables.Column(verbose_name=_("Item"))
-    stock_qty = tables.Column(verbose_name=_("Units in stock"), attrs={"td": {"class": "text-end"}})
-    daily_volume_m3 = tables.Column(verbose_name=_("Volume (m³)"), attrs={"td": {"class": "text-end"}})
-    rate = tables.Column(
-        verbose_name=_("Rate"), empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
-    )
-    cost = tables.Column(
-        verbose_name=_("Volume × rate"), empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
-    )
+    stock_qty = tables.Column(verbose_name=_("Units in stock"), attrs=RIGHT)
+    daily_volume_m3 = tables.Column(verbose_name=_("Volume (m³)"), attrs=RIGHT)
+    rate = tables.Column(verbose_name=_("Rate"), empty_values=(), orderable=False, attrs=RIGHT)
+    cost = tables.Column(verbose_name=_("Volume × rate"), empty_values=(), orderable=False, attrs=RIGHT)
 
     class Meta:
         orderable = False
@@ -141,5 +137,10 @@ class StorageRowTable(tables.Table):
     def render_cost(self, record):
         if self.rate is None:
             return "—"
-        exact = record.daily_volume_m3 * self.rate
-        return f"{exact.quantize(Decimal(1).scaleb(-(MINOR_UNITS.get(self.currency, 2) + 2))).normalize():f}"
+        return cost_text(record.daily_volume_m3 * self.rate, self.currency)
+
+
+def cost_text(exact: Decimal, currency: str) -> str:
+    """A part of a line's amount shown at two more decimals than the currency's minor unit (a line is rounded
+    once, as a whole)."""
+    return f"{exact.quantize(Decimal(1).scaleb(-(MINOR_UNITS.get(currency, 2) + 2))):f}"

@@ -26,12 +26,13 @@ from billing.exports import (
 )
 from billing.filters import InvoiceFilter
 from billing.models import Invoice
-from billing.tables import InvoiceTable, StorageRowTable
+from billing.tables import InvoiceTable, StorageRowTable, cost_text
 from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.views import row_table_class
 from inventory.models import LedgerFile
 from portal.paging import Key, SafeRequestConfig
 from portal.tenancy import SellerObjectMixin, SellerViewMixin
+from tariffs.rules import format_amount
 from tariffs.rules.lines import SECTIONS
 
 ROWS_PER_PAGE = 50
@@ -98,6 +99,7 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
                     "formula": text_of(line.formula_text, line.formula),
                     "quantity": plain_number(line.quantity),
                     "unit_price": plain_number(line.unit_price),
+                    "amount": format_amount(line.amount, invoice.currency),
                     "drills": bool(line.ledger and line.source_refs),
                 }
                 for line in lines
@@ -132,8 +134,17 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
             sections=sections,
             findings=findings,
             tax_breakdown=[
-                {**item, "percent": Decimal(item["rate"]) * 100} for item in (invoice.tax_breakdown or [])
+                {
+                    "percent": plain_number(Decimal(item["rate"]) * 100),
+                    "taxable": format_amount(Decimal(item["taxable"]), invoice.currency),
+                    "tax": format_amount(Decimal(item["tax"]), invoice.currency),
+                }
+                for item in (invoice.tax_breakdown or [])
             ],
+            totals={
+                name: format_amount(getattr(invoice, name), invoice.currency)
+                for name in ("subtotal", "service_tax", "total")
+            },
             chart_json=json.dumps(chart),
             has_history=any(month.invoice_id for month in history[:-1]),
             not_billed=[ledger_label(kind) for kind in invoice.not_billed or []],
@@ -159,6 +170,7 @@ class InvoiceLineRowsView(InvoiceMixin, TemplateView):
             "quantity": plain_number(line.quantity),
             "unit_price": plain_number(line.unit_price),
             "section_label": section_labels().get(line.section, line.section),
+            "amount": format_amount(line.amount, invoice.currency),
             "table": None,
         }
         if rows is not None:
@@ -179,12 +191,12 @@ class InvoiceLineRowsView(InvoiceMixin, TemplateView):
                         {
                             **d,
                             "volume_text": plain_number(d["volume"]),
-                            "cost": None if rate is None else d["volume"] * rate,
+                            "cost": None if rate is None else cost_text(d["volume"] * rate, invoice.currency),
                         }
                         for d in days
                     ],
                     days_volume_text=plain_number(volume),
-                    days_cost=None if rate is None else volume * rate,
+                    days_cost=None if rate is None else cost_text(volume * rate, invoice.currency),
                 )
             else:
                 keys = [Key(day), Key("id")]
