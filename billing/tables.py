@@ -64,8 +64,8 @@ class InvoiceTable(tables.Table):
     def render_period(self, value):
         return date_format(value, "YEAR_MONTH_FORMAT")
 
-    def render_service_line(self, value):
-        return f"{value.name} · {value.warehouse.code}" if hasattr(value, "warehouse") else str(value)
+    def render_service_line(self, record):
+        return f"{record.service_line.name} · {record.warehouse.code}"
 
     def render_status(self, record):
         if record.status == Invoice.Status.ISSUED:

@@ -358,3 +358,26 @@ def test_the_sidebar_links_to_the_invoices(owner_client):
 
 def test_totals_match_the_lines(june):
     assert sum((line.amount for line in june.lines.all()), Decimal(0)) == june.total == Decimal("39.43")
+
+
+def test_a_turnover_storage_line_drills_down_to_the_golden_ledgers_days(client, db):
+    """The golden Cainiao ledger under cainiao-overseas: one line over all items (the whole month's rows); the
+    per-day volume is 1.1726 m³ at the line's 9.8 per CBM-day, and the page says the card bills the days past
+    the free turnover (the line's formula), not that column."""
+    from tests.billing.test_export_invoices import CASES, golden_world
+    from tests.factories import SellerUserFactory
+
+    case = CASES["storage_turnover"][0]
+    seller, _ = golden_world(case)
+    client.force_login(SellerUserFactory(seller=seller, role="finance").user)
+    invoice = Invoice.objects.get()
+
+    html = client.get(reverse("billing:invoice-line", args=[invoice.pk, 1]), {"per_page": 5}).content.decode()
+
+    assert "30 rows of the Stock ledger" in html
+    assert "30 × 9.8 × 1.1726 = 344.74" in html and "past the free turnover days only" in html
+    days = cells(html, "storage-days")
+    assert len(days) == 30 and days[0] == ["06/01/2016", "1", "82", "1.1726", "11.4915"]
+    assert cells(html, "line-rows") == [
+        [f"06/0{day}/2016", "50000001", "82", "1.1726", "9.8", "11.4915"] for day in range(1, 6)
+    ]
