@@ -120,9 +120,10 @@ class StorageRowTable(tables.Table):
         template_name = "billing/_rows_table.html"
         attrs = {"class": "table table-sm table-hover mb-0 text-nowrap", "id": "line-rows"}
 
-    def __init__(self, *args, rate: Decimal | None, currency: str, **kwargs):
+    def __init__(self, *args, rate: Decimal | None, rate_text: str, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.rate = rate
+        self.rate_text = rate_text
         self.currency = currency
 
     def render_business_date(self, value):
@@ -132,7 +133,7 @@ class StorageRowTable(tables.Table):
         return f"{value.normalize():f}"
 
     def render_rate(self):
-        return "—" if self.rate is None else f"{self.rate.normalize():f}"
+        return "—" if self.rate is None else self.rate_text
 
     def render_cost(self, record):
         if self.rate is None:

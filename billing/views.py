@@ -179,14 +179,16 @@ class InvoiceLineRowsView(InvoiceMixin, TemplateView):
             config = SafeRequestConfig(self.request)
             if kind == "stock":
                 keys = [Key(day), Key("item_id"), Key("id")]
-                rate = self.daily_rate(line, invoice)
+                rate, rate_text = self.daily_rate(line, invoice)
                 page = config.keyset_page(rows, keys, per_page=ROWS_PER_PAGE)
-                table = StorageRowTable(page.object_list, rate=rate, currency=invoice.currency)
+                table = StorageRowTable(
+                    page.object_list, rate=rate, rate_text=rate_text, currency=invoice.currency
+                )
                 days = selectors.storage_days(rows)
                 volume = sum((d["volume"] for d in days), Decimal(0))
                 context.update(
                     storage=True,
-                    rate=plain_number(rate),
+                    rate=rate_text,
                     days=[
                         {
                             **d,
@@ -213,13 +215,14 @@ class InvoiceLineRowsView(InvoiceMixin, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
     @staticmethod
-    def daily_rate(line, invoice) -> Decimal | None:
-        """The line's price per CBM-day (a monthly price spread over the month's days)."""
+    def daily_rate(line, invoice) -> tuple[Decimal | None, str]:
+        """The line's price per CBM-day (a monthly price spread over the month's days) and how to show it."""
         if line.unit_price is None:
-            return None
+            return None, "—"
         if line.unit == "cbm_month":
-            return line.unit_price / selectors.period_of(invoice).days
-        return line.unit_price
+            days = selectors.period_of(invoice).days
+            return line.unit_price / days, f"{plain_number(line.unit_price)} / {days}"
+        return line.unit_price, plain_number(line.unit_price)
 
 
 class InvoiceDownloadView(InvoiceMixin, View):

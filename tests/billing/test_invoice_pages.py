@@ -381,3 +381,30 @@ def test_a_turnover_storage_line_drills_down_to_the_golden_ledgers_days(client, 
     assert cells(html, "line-rows") == [
         [f"06/0{day}/2016", "50000001", "82", "1.1726", "9.8", "11.4915"] for day in range(1, 6)
     ]
+
+
+def test_a_yen_invoice_shows_its_service_tax_per_rate_and_a_monthly_storage_price_per_day(
+    owner_client, owner
+):
+    """linkstar-jp-sample bills storage per CBM-month (spread over June's 30 days per day) with 10 % JCT."""
+    seller = owner.seller
+    line = ServiceLineFactory(code="jp")
+    ContractFactory(seller=seller, service_line=line, rate_card=preset_card("linkstar-jp-sample", "JPY"))
+    upload("stock", STOCK, seller=seller, line=line)
+    close.close_seller_month(seller=seller, period=JUNE)
+    invoice = Invoice.objects.get()
+    storage = invoice.lines.get(section="storage")
+    assert (invoice.currency, storage.unit) == ("JPY", "cbm_month")
+
+    html = owner_client.get(reverse("billing:invoice-detail", args=[invoice.pk])).content.decode()
+
+    totals = html.split('id="invoice-totals"', 1)[1].split("</tbody>", 1)[0]
+    assert f"Service tax 10 % on {invoice.subtotal:.0f}" in totals
+    assert f"{invoice.total:.0f} JPY" in totals and invoice.service_tax > 0
+    rows = owner_client.get(
+        reverse("billing:invoice-line", args=[invoice.pk, storage.position])
+    ).content.decode()
+    assert storage.unit_price == Decimal(5000) and storage.formula == "5000 × 0.31 / 30 = 52"
+    assert "stored volume × the line's rate 5000 / 30 per CBM-day" in rows
+    # 0.02 m³ × 5000 / 30 = 3.333…: shown to two decimals (the yen has none; the line is rounded once)
+    assert cells(rows, "line-rows")[0] == ["06/01/2016", "A", "10", "0.02", "5000 / 30", "3.33"]

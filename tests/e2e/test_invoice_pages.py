@@ -51,6 +51,8 @@ def test_a_seller_reads_an_invoice_drills_into_storage_and_downloads_the_csv(liv
     errors = []
     page.on("response", lambda response: errors.append(response.url) if response.status >= 400 else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A CSP violation or a script error is a console error (the browser's own favicon probe is a 404 there).
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", owner.user.email)
     page.fill("#id_password", PASSWORD)
