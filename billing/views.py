@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from django.db.models import Count
 from django.http import HttpResponse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -36,6 +37,8 @@ from tariffs.rules import format_amount
 from tariffs.rules.lines import SECTIONS
 
 ROWS_PER_PAGE = 50
+# A section lists this many lines on the page (a month of parcels may be a line each); the downloads hold all.
+SECTION_LINES_SHOWN = 300
 
 
 def section_labels() -> dict[str, str]:
@@ -89,9 +92,19 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
         invoice = self.get_invoice()
         labels = section_labels()
         amounts = section_amounts(invoice)
-        lines = list(invoice.lines.all())
+        counts = dict(
+            invoice.lines.order_by()
+            .values_list("section")
+            .annotate(n=Count("pk"))
+            .values_list("section", "n")
+        )
         sections = []
         for name in SECTIONS:
+            shown = (
+                list(invoice.lines.filter(section=name).defer("inputs", "source_refs")[:SECTION_LINES_SHOWN])
+                if counts.get(name)
+                else []
+            )
             section_lines = [
                 {
                     "line": line,
@@ -100,13 +113,18 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
                     "quantity": plain_number(line.quantity),
                     "unit_price": plain_number(line.unit_price),
                     "amount": format_amount(line.amount, invoice.currency),
-                    "drills": bool(line.ledger and line.source_refs),
+                    "drills": bool(line.ledger and line.rows_count),
                 }
-                for line in lines
-                if line.section == name
+                for line in shown
             ]
             sections.append(
-                {"name": name, "label": labels[name], "lines": section_lines, "amount": amounts[name]}
+                {
+                    "name": name,
+                    "label": labels[name],
+                    "lines": section_lines,
+                    "amount": amounts[name],
+                    "more": counts.get(name, 0) - len(shown),
+                }
             )
         findings = [
             {
@@ -147,6 +165,7 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
             },
             chart_json=json.dumps(chart),
             has_history=any(month.invoice_id for month in history[:-1]),
+            findings_hidden=max(invoice.findings_total - len(findings), 0),
             not_billed=[ledger_label(kind) for kind in invoice.not_billed or []],
             **kwargs,
         )

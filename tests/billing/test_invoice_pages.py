@@ -408,3 +408,37 @@ def test_a_yen_invoice_shows_its_service_tax_per_rate_and_a_monthly_storage_pric
     assert "stored volume × the line's rate 5000 / 30 per CBM-day" in rows
     # 0.02 m³ × 5000 / 30 = 3.333…: shown to two decimals (the yen has none; the line is rounded once)
     assert cells(rows, "line-rows")[0] == ["06/01/2016", "A", "10", "0.02", "5000 / 30", "3.33"]
+
+
+def test_a_long_section_lists_its_first_lines_and_points_to_the_downloads(owner_client, june, monkeypatch):
+    from billing import views
+
+    monkeypatch.setattr(views, "SECTION_LINES_SHOWN", 1)
+    html = owner_client.get(reverse("billing:invoice-detail", args=[june.pk])).content.decode()
+    fulfilment = html.split('id="section-fulfilment"', 1)[1].split("</tbody>", 1)[0]
+    assert "= 16.00" in fulfilment and "= 22.50" not in fulfilment
+    assert "…and 1 more line: download the CSV or XLSX for every line." in fulfilment
+    storage = html.split('id="section-storage"', 1)[1].split("</tbody>", 1)[0]
+    assert "more line" not in storage
+
+
+def test_descriptions_formulas_and_findings_render_in_the_readers_language(owner_client, june, monkeypatch):
+    from django.utils.translation import gettext_lazy
+
+    from tariffs import messages
+
+    monkeypatch.setitem(messages.CATALOG, "test.line", gettext_lazy("Lagerung {cbm} CBM-Tage"))
+    monkeypatch.setitem(messages.CATALOG, "test.formula", gettext_lazy("{a} mal {b}"))
+    monkeypatch.setitem(messages.CATALOG, "test.finding", gettext_lazy("Bestand fiel um {n}"))
+    june.lines.filter(position=1).update(
+        description_text={"id": "test.line", "params": {"cbm": "0.31"}},
+        formula_text={"id": "test.formula", "params": {"a": "3", "b": "0.31"}},
+    )
+    findings = [{**june.findings[0], "text": {"id": "test.finding", "params": {"n": 15}}}]
+    Invoice.objects.filter(pk=june.pk).update(findings=findings)
+
+    html = owner_client.get(reverse("billing:invoice-detail", args=[june.pk])).content.decode()
+    assert "Lagerung 0.31 CBM-Tage" in html and "3 mal 0.31" in html and "Bestand fiel um 15" in html
+    assert "Storage 2016-06: 0.31 CBM-days" not in html
+    csv_text = owner_client.get(reverse("billing:invoice-csv", args=[june.pk])).content.decode("utf-8-sig")
+    assert "Lagerung 0.31 CBM-Tage" in csv_text and "3 mal 0.31" in csv_text
