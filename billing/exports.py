@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -242,7 +243,7 @@ def detail_xlsx(invoice: Invoice) -> bytes:
 
     book = Workbook()
     sheet = book.active
-    sheet.title = invoice_label(invoice)[:31].replace("/", "-")
+    sheet.title = re.sub(r"[\[\]:*?/\\]", "-", invoice_label(invoice))[:31]
     sheet.append(DETAIL_HEADER)
     digits = MINOR_UNITS.get(invoice.currency, 2)
     money_format = "0." + "0" * digits if digits else "0"

@@ -292,6 +292,7 @@ def test_the_detail_downloads_as_xlsx_with_numbers_and_escaped_text(owner_client
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="invoice-draft-{june.pk}-2016-06.xlsx"'
     sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == f"DRAFT {june.pk}"
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     head = [f"DRAFT {june.pk}", "2016-06", "bonded", "CNY"]
     assert rows[0] == DETAIL_HEADER
