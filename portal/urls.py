@@ -36,6 +36,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("language/", views.SetLanguageView.as_view(), name="set-language"),
     path("quote/", include("tariffs.urls")),
+    path("invoices/", include("billing.urls")),
     path("", include("inventory.urls")),
     path("", include(app_urls)),
 ]

@@ -133,6 +133,7 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
+    from billing.models import Invoice
     from inventory.models import (
         Certificate,
         ExportJob,
@@ -157,7 +158,46 @@ def scoped_factories():
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
         RateCard: lambda seller: rate_card_of(seller),
+        Invoice: invoice_of,
     }
+
+
+def invoice_of(seller, *, period: date = date(2016, 6, 1)):
+    """A draft invoice of the seller with one line (position 1), written as the close writes one."""
+    from billing.models import Invoice, InvoiceLine
+    from tariffs.rules import Period
+    from tariffs.selectors import version_in_force
+
+    contract = ContractFactory(seller=seller)
+    line = contract.service_line
+    invoice = Invoice.objects.create(
+        operator=line.warehouse.operator,
+        seller=seller,
+        warehouse=line.warehouse,
+        service_line=line,
+        contract=contract,
+        rate_card=contract.rate_card,
+        rate_card_version=version_in_force(contract.rate_card, Period(period.year, period.month)),
+        period=period,
+        currency="CNY",
+        customer_class="regular",
+        subtotal=Decimal("3.00"),
+        total=Decimal("3.00"),
+        sections={"storage": "3.00"},
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=1,
+        code="storage",
+        section="storage",
+        description="Storage",
+        quantity=Decimal(1),
+        unit="cbm_day",
+        unit_price=Decimal(3),
+        amount=Decimal("3.00"),
+        formula="3 × 1 = 3.00",
+    )
+    return invoice
 
 
 class SkuFactory(factory.django.DjangoModelFactory):

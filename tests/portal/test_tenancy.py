@@ -20,7 +20,7 @@ NOT_SELLER_FACING = ("admin:",)
 # URL parameters that name no object (e.g. which ledger kind): such a URL needs no object scoping.
 NON_OBJECT_PARAMS = {"kind"}
 # Values for URL parameters that are not attributes of the object (e.g. which document of an order).
-SAMPLE_KWARGS = {"document": "labels"}
+SAMPLE_KWARGS = {"document": "labels", "position": 1}
 # URLs whose view only serves objects in some state: (field, value) set on both sellers' objects.
 OBJECT_STATE = {"inventory:order-edit": ("state", "draft")}
 

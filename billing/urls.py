@@ -1,0 +1,12 @@
+from django.urls import path
+
+from billing import views
+
+app_name = "billing"
+urlpatterns = [
+    path("", views.InvoiceListView.as_view(), name="invoice-list"),
+    path("<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice-detail"),
+    path("<int:pk>/lines/<int:position>/", views.InvoiceLineRowsView.as_view(), name="invoice-line"),
+    path("<int:pk>/invoice.csv", views.InvoiceDownloadView.as_view(file_format="csv"), name="invoice-csv"),
+    path("<int:pk>/invoice.xlsx", views.InvoiceDownloadView.as_view(file_format="xlsx"), name="invoice-xlsx"),
+]
