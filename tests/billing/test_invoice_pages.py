@@ -287,7 +287,9 @@ def test_the_detail_downloads_as_csv(owner_client, june):
 
 
 def test_the_detail_downloads_as_xlsx_with_numbers_and_escaped_text(owner_client, june):
-    june.lines.filter(position=2).update(description='=HYPERLINK("http://x")', formula="-1+2")
+    june.lines.filter(position=2).update(
+        description='=HYPERLINK("http://x")', formula="-1+2", description_text=None, formula_text=None
+    )
     response = owner_client.get(reverse("billing:invoice-xlsx", args=[june.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="invoice-draft-{june.pk}-2016-06.xlsx"'
