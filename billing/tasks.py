@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from billing import close
+from billing import close, services
 from billing.models import CloseRun
 from portal.models import Seller
 
@@ -47,3 +47,10 @@ def close_previous_month_task() -> int:
     today = timezone.localdate()
     previous = close.period_of(today.replace(day=1) - timezone.timedelta(days=1))
     return close.queue_close(previous)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def mark_overdue_task() -> int:
+    """Beat, daily: issued invoices past their due date and not fully paid become overdue (idempotent: an
+    overdue invoice is not marked again)."""
+    return services.mark_overdue()

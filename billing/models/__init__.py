@@ -1,7 +1,19 @@
-"""Billing's models (SPEC §9, §10): invoices and their lines, close runs; credit notes, payments and
-disputes come in their own modules."""
+"""Billing's models (SPEC §9, §10): invoices and their lines, close runs, credit notes, payments and their
+allocations; disputes come in their own module."""
 
 from .close import CloseRun
+from .credit import CreditNote, CreditNoteLine
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
+from .payments import Allocation, Payment
 
-__all__ = ["MONEY", "CloseRun", "Invoice", "InvoiceLine", "IssuedDocumentError"]
+__all__ = [
+    "MONEY",
+    "Allocation",
+    "CloseRun",
+    "CreditNote",
+    "CreditNoteLine",
+    "Invoice",
+    "InvoiceLine",
+    "IssuedDocumentError",
+    "Payment",
+]
