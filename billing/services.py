@@ -335,7 +335,12 @@ def _explicit_plan(
                     "Invoice %(number)s owes %(balance)s %(currency)s, "
                     "less than the %(share)s allocated to it."
                 )
-                % {"number": invoice.number, "balance": invoice.balance, "currency": currency, "share": share}
+                % {
+                    "number": invoice.number,
+                    "balance": _fmt(invoice.balance, currency),
+                    "currency": currency,
+                    "share": share,
+                }
             )
         plan.append((invoice, share))
     return plan
@@ -516,10 +521,10 @@ def _check_cap(invoice: Invoice, total: Decimal) -> None:
             )
             % {
                 "number": invoice.number,
-                "credited": invoice.amount_credited + total,
+                "credited": _fmt(invoice.amount_credited + total, invoice.currency),
                 "currency": invoice.currency,
-                "total": invoice.total,
-                "remaining": remaining,
+                "total": _fmt(invoice.total, invoice.currency),
+                "remaining": _fmt(remaining, invoice.currency),
             }
         )
 
