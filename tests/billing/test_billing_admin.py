@@ -238,3 +238,52 @@ def test_the_audit_trail_is_listed_and_never_edited(world, ops):
     assert ops.get(reverse("admin:portal_auditevent_add")).status_code == 403
     assert ops.post(reverse("admin:portal_auditevent_delete", args=[event.pk])).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_every_billing_admin_page_answers_without_inline_code(world, admin_client):
+    seller, contract, draft = world
+    invoice = issue_invoice(invoice=draft, now=NOW)
+    act(
+        admin_client,
+        "supplementary_draft",
+        invoice,
+        apply="1",
+        section="services",
+        description="x",
+        amount="1",
+    )
+    admin_client.post(
+        reverse("admin:billing_creditnote_add"),
+        {"invoice": invoice.pk, "reason": "x", "description": "x", "amount": "1.00"},
+    )
+    admin_client.post(
+        reverse("admin:billing_payment_add"),
+        {
+            "seller": seller.pk,
+            "currency": "CNY",
+            "amount": "5",
+            "received_on": "2026-07-04",
+            "bank_reference": "B",
+        },
+    )
+    CloseRun.objects.create(
+        seller=seller, period=date(2016, 6, 1), status="failed", problems=[{"message": "m"}]
+    )
+    urls = [
+        reverse("admin:billing_invoice_balances"),
+        reverse("admin:billing_closerun_close_month"),
+        reverse("admin:billing_creditnote_add"),
+        reverse("admin:billing_payment_add"),
+        reverse("admin:billing_invoice_changelist") + "?month=2016-06&status__exact=issued&is_stale__exact=0",
+        reverse("admin:billing_invoice_changelist") + "?month=junk",
+        reverse("admin:billing_closerun_changelist") + "?month=2016-06",
+        reverse("admin:billing_creditnote_changelist") + "?month=2016-06",
+    ]
+    for model in (Invoice, CloseRun, CreditNote, Payment, AuditEvent):
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls.append(reverse(f"{name}_changelist"))
+        urls += [reverse(f"{name}_change", args=[pk]) for pk in model.objects.values_list("pk", flat=True)]
+    for url in urls:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert "<script>" not in response.content.decode() and " style=" not in response.content.decode(), url
