@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from billing.models import Allocation, Payment
 from billing.selectors import credit_balance, open_balances
@@ -152,3 +153,12 @@ def test_open_balances_sum_what_each_seller_owes_and_what_is_overdue(world):
             "overdue_invoices": 1,
         }
     ]
+
+
+def test_the_mark_overdue_command_runs_the_job(world, capsys):
+    _, _, june, july = world
+    call_command("mark_overdue", "--today", "2026-09-02")
+    assert capsys.readouterr().out == "1 invoice(s) marked overdue\n"
+    assert (state(june)[1], state(july)[1]) == ("overdue", "unpaid")
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("mark_overdue", "--today", "2026-13-01")
