@@ -116,6 +116,25 @@ def test_a_draft_whose_rows_changed_is_refused_and_marked_stale(db):
     assert ClosedPeriod.objects.count() == 0  # the close of the ledger month rolled back
 
 
+def test_a_warehouse_upload_after_the_close_makes_the_draft_unissuable_until_the_next_close(db):
+    seller = SellerFactory(code="shop", status="active")
+    line = ServiceLineFactory(code="bonded")
+    ContractFactory(seller=seller, service_line=line)
+    upload("stock", STOCK, seller=seller, line=line)
+    close.close_seller_month(seller=seller, period=JUNE)
+    upload("outbound", OUTBOUND, seller=seller, line=line)
+
+    with pytest.raises(BillingError, match="stale"):
+        issue_invoice(invoice=Invoice.objects.get(), now=NOW)
+
+    close.close_seller_month(seller=seller, period=JUNE)
+    issued = issue_invoice(invoice=Invoice.objects.get(), now=NOW)
+    assert (issued.number, issued.total) == (
+        f"{issued.operator.code.upper()}-2026-000001",
+        Decimal("39.40"),
+    )
+
+
 def test_an_issued_invoice_is_not_issued_again(db):
     _, _, contract = billing_world()
     invoice = issue_invoice(invoice=draft_invoice(contract), now=NOW)
