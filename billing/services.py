@@ -291,6 +291,15 @@ def record_payment(
         for invoice, wanted in plan:
             if remaining <= 0:
                 break
+            if wanted is not None and wanted > invoice.balance:  # the same invoice named twice
+                raise BillingError(
+                    _("Invoice %(number)s owes %(balance)s %(currency)s, less than allocated to it.")
+                    % {
+                        "number": invoice.number,
+                        "balance": _fmt(invoice.balance, currency),
+                        "currency": currency,
+                    }
+                )
             share = min(remaining, invoice.balance if wanted is None else wanted)
             if share <= 0:
                 continue

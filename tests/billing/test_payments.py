@@ -77,6 +77,7 @@ def test_an_explicit_allocation_is_checked_and_nothing_is_recorded_when_refused(
         ([(june, Decimal("40.00")), (july, Decimal("30.00"))], "more than the payment"),
         ([foreign], "not an invoice of"),
         ([draft], "draft"),
+        ([(july, Decimal("30.00")), (july, Decimal("30.00"))], "less than allocated to it"),
     ]
     for allocate_to, message in cases:
         with pytest.raises(BillingError, match=message):
