@@ -1,5 +1,6 @@
-"""Seller-scoped reads of invoices (SPEC §9, §13): the list, one invoice, its section history and the ledger
-rows behind a line. Every query starts from ``portal.tenancy.scope``."""
+"""Billing's reads (SPEC §9, §13). Seller-scoped: the list, one invoice, its section history and the ledger
+rows behind a line (every query starts from ``portal.tenancy.scope``). For finance: open invoices, credit
+balances, what each seller owes."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from billing.models import Invoice, InvoiceLine
+from billing.models import MONEY, Invoice, InvoiceLine, Payment
 from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.store_facts import rows_of_refs
 from portal.models import Seller
@@ -130,3 +132,62 @@ def storage_days(rows: QuerySet) -> list[dict[str, Any]]:
         .annotate(items=Count("pk"), stock=Sum("stock_qty"), volume=Sum("daily_volume_m3"))
         .order_by("business_date")
     )
+
+
+ZERO = Decimal(0)
+_MONEY = DecimalField(**MONEY)
+
+
+def open_invoices(seller, currency: str) -> QuerySet[Invoice]:
+    """The seller's issued invoices in ``currency`` that still owe something, oldest first (issue date, then
+    number): the order a payment is allocated in."""
+    return (
+        Invoice.objects.filter(seller=seller, currency=currency, status=Invoice.Status.ISSUED)
+        .filter(total__gt=F("amount_credited") + F("amount_paid"))
+        .order_by("issue_date", "number_year", "number_sequence", "pk")
+    )
+
+
+def unallocated_payments(seller_id: int, currency: str) -> list[Payment]:
+    """The seller's payments in ``currency`` with money not yet allocated (``.unallocated``), oldest first."""
+    payments = (
+        Payment.objects.filter(seller_id=seller_id, currency=currency)
+        .annotate(allocated=Coalesce(Sum("allocations__amount"), Value(ZERO), output_field=_MONEY))
+        .annotate(unallocated=F("amount") - F("allocated"))
+        .filter(unallocated__gt=0)
+        .order_by("received_on", "pk")
+    )
+    return list(payments)
+
+
+def credit_balance(seller, currency: str) -> Decimal:
+    """What the seller paid in ``currency`` and is not allocated to an invoice (offered on the next one)."""
+    paid = Payment.objects.filter(seller=seller, currency=currency).aggregate(
+        total=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY)
+    )["total"]
+    allocated = Payment.objects.filter(seller=seller, currency=currency).aggregate(
+        total=Coalesce(Sum("allocations__amount"), Value(ZERO), output_field=_MONEY)
+    )["total"]
+    return paid - allocated
+
+
+def open_balances(today=None) -> list[dict]:
+    """Per seller and currency: open invoices, what they owe, how much is overdue (the admin's summary)."""
+    owed = F("total") - F("amount_credited") - F("amount_paid")
+    rows = (
+        Invoice.objects.filter(status=Invoice.Status.ISSUED)
+        .filter(total__gt=F("amount_credited") + F("amount_paid"))
+        .values("seller_id", "seller__code", "seller__name", "currency")
+        .annotate(
+            invoices=Count("pk"),
+            owed=Sum(owed, output_field=_MONEY),
+            overdue=Coalesce(
+                Sum(owed, filter=Q(payment_status=Invoice.Payment.OVERDUE), output_field=_MONEY),
+                Value(ZERO),
+                output_field=_MONEY,
+            ),
+            overdue_invoices=Count("pk", filter=Q(payment_status=Invoice.Payment.OVERDUE)),
+        )
+        .order_by("seller__code", "currency")
+    )
+    return list(rows)

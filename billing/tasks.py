@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from billing import close
+from billing import close, services
 from billing.models import CloseRun
 from portal.models import Seller
 
@@ -56,3 +56,10 @@ def refresh_seller_figures_task(seller_id: int) -> int:
 
     seller = Seller.objects.filter(pk=seller_id).first()
     return len(refresh_figures(seller)) if seller is not None else 0
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def mark_overdue_task() -> int:
+    """Beat, daily: issued invoices past their due date and not fully paid become overdue (idempotent: an
+    overdue invoice is not marked again)."""
+    return services.mark_overdue()

@@ -11,7 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import Invitation, Operator, Seller, SellerAlias, SellerUser, ServiceLine, User, Warehouse
+from .models import (
+    AuditEvent,
+    Invitation,
+    Operator,
+    Seller,
+    SellerAlias,
+    SellerUser,
+    ServiceLine,
+    User,
+    Warehouse,
+)
 from .namespace import SellerCodeForm
 
 admin.site.site_header = _("Seller Portal · Operations")
@@ -299,3 +309,23 @@ class ServiceLineAdmin(admin.ModelAdmin):
     list_filter = ["warehouse"]
     search_fields = ["code", "name", "warehouse__code"]
     list_select_related = ["warehouse"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The one audit trail (append-only): read by ops and finance, changed by nobody."""
+
+    list_display = ["at", "action", "object_type", "object_repr", "actor", "task_id", "seller"]
+    list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
+    search_fields = ["action", "object_id", "object_repr", "seller__code", "actor__email"]
+    list_select_related = ["actor", "seller"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

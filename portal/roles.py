@@ -52,10 +52,15 @@ OPS: dict[str, tuple[str, ...]] = {
     "tariffs.ratecardversion": (VIEW, ADD, CHANGE, DELETE),
     "tariffs.feerule": (VIEW, ADD, CHANGE, DELETE),
     "tariffs.contract": (VIEW, ADD, CHANGE),
-    # SPEC §9: ops close and re-close months and review drafts (issuing is finance's).
+    # SPEC §9: ops close and re-close months, review drafts, write supplementary drafts ("close") and issue
+    # credit notes (issuing invoices is finance's). Nobody edits an issued document (billing/admin.py).
     "billing.invoice": (VIEW, "close"),
     "billing.invoiceline": (VIEW,),
     "billing.closerun": (VIEW,),
+    "billing.creditnote": (VIEW, ADD, "issue"),
+    "billing.creditnoteline": (VIEW,),
+    "billing.payment": (VIEW,),
+    "billing.allocation": (VIEW,),
     "portal.auditevent": (VIEW,),
 }
 # Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).
@@ -65,6 +70,7 @@ OPS_EMAIL_QUEUE: dict[str, tuple[str, ...]] = {"post_office.email": (VIEW,), "po
 FINANCE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(OPS, (VIEW,)),
     "billing.invoice": (VIEW, "issue", "send"),  # issue drafts, send statements
+    "billing.payment": (VIEW, ADD),  # record payments (allocated by billing.services.record_payment)
 }
 
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {"ops": {**OPS, **OPS_EMAIL_QUEUE}, "finance": FINANCE}

@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.close_previous_month_task",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    "mark-overdue-invoices": {  # SPEC §9: daily, issued invoices past their due date unpaid become overdue
+        "task": "billing.tasks.mark_overdue_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
     "purge-refused-uploads": {  # refused uploads lose their file after REFUSED_UPLOAD_RETENTION_DAYS
         "task": "inventory.tasks.purge_refused_uploads_task",
         "schedule": crontab(hour=3, minute=30),  # daily

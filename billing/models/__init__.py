@@ -1,8 +1,21 @@
-"""Billing's models (SPEC §9, §10): invoices and their lines, close runs; credit notes, payments and
-disputes come in their own modules."""
+"""Billing's models (SPEC §9, §10): invoices and their lines, close runs, credit notes, payments and their
+allocations, the sellers' computed figures; disputes come in their own module."""
 
 from .close import CloseRun
+from .credit import CreditNote, CreditNoteLine
 from .figures import SellerFigures
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
+from .payments import Allocation, Payment
 
-__all__ = ["MONEY", "CloseRun", "Invoice", "InvoiceLine", "IssuedDocumentError", "SellerFigures"]
+__all__ = [
+    "MONEY",
+    "Allocation",
+    "CloseRun",
+    "CreditNote",
+    "CreditNoteLine",
+    "Invoice",
+    "InvoiceLine",
+    "IssuedDocumentError",
+    "Payment",
+    "SellerFigures",
+]

@@ -15,10 +15,26 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from billing.models.triggers import issued_document_triggers, issued_lines_trigger
 from portal.models import Operator, Seller, ServiceLine, Warehouse
 from tariffs.models import Contract, FeeRule, RateCard, RateCardVersion
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
+
+
+# What the services for delivery, payment and the stored PDF may change on an issued invoice.
+INVOICE_STATUS_FIELDS = frozenset(
+    {
+        "delivery_status",
+        "sent_count",
+        "last_sent_at",
+        "payment_status",
+        "amount_paid",
+        "amount_credited",
+        "pdf",
+        "pdf_language",
+    }
+)
 
 
 class IssuedDocumentError(ValidationError):
@@ -44,18 +60,7 @@ class Invoice(models.Model):
         PAID = "paid", _("paid")
         OVERDUE = "overdue", _("overdue")
 
-    # What the services for delivery, payment and the stored PDF may change on an issued invoice.
-    STATUS_FIELDS = frozenset(
-        {
-            "delivery_status",
-            "sent_count",
-            "last_sent_at",
-            "payment_status",
-            "amount_paid",
-            "pdf",
-            "pdf_language",
-        }
-    )
+    STATUS_FIELDS = INVOICE_STATUS_FIELDS
 
     operator = models.ForeignKey(
         Operator, on_delete=models.PROTECT, related_name="+", verbose_name=_("operator")
@@ -137,6 +142,8 @@ class Invoice(models.Model):
         _("payment"), max_length=16, choices=Payment.choices, default=Payment.UNPAID
     )
     amount_paid = models.DecimalField(_("paid"), **MONEY, default=Decimal(0))
+    # The issued credit notes of the invoice, in all (what is owed is total - credited - paid).
+    amount_credited = models.DecimalField(_("credited"), **MONEY, default=Decimal(0))
     pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
     pdf_language = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -177,6 +184,7 @@ class Invoice(models.Model):
             models.Index(fields=["seller", "period"], name="invoice_by_seller_month"),
             models.Index(fields=["status", "payment_status", "due_date"], name="invoice_open_by_due"),
         ]
+        triggers = issued_document_triggers("invoice", INVOICE_STATUS_FIELDS)
 
     def __str__(self) -> str:
         label = self.number or f"draft #{self.pk}"
@@ -207,7 +215,8 @@ class Invoice(models.Model):
 
     @property
     def balance(self) -> Decimal:
-        return self.total - self.amount_paid
+        """What the seller still owes: the total less its credit notes and the payments allocated to it."""
+        return self.total - self.amount_credited - self.amount_paid
 
 
 class InvoiceLine(models.Model):
@@ -243,6 +252,7 @@ class InvoiceLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_once")
         ]
+        triggers = [issued_lines_trigger("invoice_line", "billing_invoice", "invoice_id")]
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount}"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0001_invoices_close_runs"),
+        ("billing", "0002_credit_notes_payments_immutability"),
         ("portal", "0006_audit_events"),
     ]
 
