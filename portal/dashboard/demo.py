@@ -166,12 +166,19 @@ def load_demo_data(*, with_billing: bool = True) -> list[DemoLogin]:
 
 def load_demo_billing(today) -> None:
     """Two recent months of warehouse ledgers and this month so far for each demo seller, the close of both
-    past months (``demo_billing``), and each seller's dashboard figures."""
+    past months, the earlier one issued (one invoice paid, the others unpaid; ``demo_billing``), and each
+    seller's dashboard figures."""
     from billing.figures import refresh_figures
-    from portal.dashboard.demo_billing import DEMO_LEDGERS, close_demo_months, load_demo_ledgers
+    from portal.dashboard.demo_billing import (
+        DEMO_LEDGERS,
+        close_demo_months,
+        issue_demo_month,
+        load_demo_ledgers,
+    )
 
     load_demo_ledgers(today)
     close_demo_months(today)
+    issue_demo_month(today)
     for seller in Seller.objects.filter(code__in={spec[0] for spec in DEMO_LEDGERS}):
         refresh_figures(seller, today=today)
 

@@ -142,3 +142,33 @@ def close_demo_months(today: date) -> list:
         for period in (before, last):
             results.append(close_seller_month(seller=seller, period=period))
     return results
+
+
+def issue_demo_month(today: date) -> None:
+    """Issue the earlier demo month (which closes it): youpin's bonded invoice is sent and paid, the others
+    are issued and sent, and stay unpaid (the overdue job marks them once past due). Idempotent."""
+    from django.contrib.auth import get_user_model
+
+    from billing import services
+    from billing.models import Invoice
+
+    before, _, _ = demo_months(today)
+    finance = get_user_model().objects.filter(email="finance@example.com").first()
+    drafts = Invoice.objects.filter(period=before.first_day, status=Invoice.Status.DRAFT).order_by(
+        "seller__code", "pk"
+    )
+    for invoice in drafts.select_related("seller", "service_line"):
+        if invoice.is_stale:
+            continue
+        issued = services.issue_invoice(invoice=invoice, by=finance)
+        services.record_send(invoice=issued, by=finance)
+        if (issued.seller.code, issued.service_line.code) == ("youpin", "cainiao-bonded"):
+            services.record_payment(
+                seller=issued.seller,
+                currency=issued.currency,
+                amount=issued.total,
+                received_on=issued.issue_date,
+                bank_reference=f"DEMO-{issued.number}",
+                by=finance,
+                allocate_to=[issued],
+            )

@@ -5,7 +5,7 @@ from datetime import date
 from unittest import mock
 
 from billing.models import Invoice, InvoiceLine, SellerFigures
-from inventory.models import LedgerFile
+from inventory.models import ClosedPeriod, LedgerFile
 from portal.dashboard.demo import load_demo_data
 from portal.dashboard.demo_billing import demo_months
 from portal.models import AuditEvent
@@ -29,6 +29,16 @@ def test_the_demo_closes_two_months_for_each_seller_and_is_idempotent(db):
     sakura = invoices.get(seller__code="sakura-goods", period=date(2026, 10, 1))
     assert sakura.currency == "JPY" and sakura.service_tax > 0  # the JP sample card's JCT 10 %
     invoice_events = AuditEvent.objects.filter(action__startswith="invoice.")
+    september = invoices.filter(period=date(2026, 9, 1))
+    assert set(september.values_list("status", "delivery_status")) == {("issued", "sent")}
+    assert sorted(september.values_list("number", flat=True)) == sorted(
+        set(september.values_list("number", flat=True))
+    )
+    paid = september.get(seller__code="youpin", service_line__code="cainiao-bonded")
+    assert (paid.payment_status, paid.amount_paid) == ("paid", paid.total)
+    assert september.exclude(pk=paid.pk).filter(payment_status="unpaid").count() == 5
+    assert set(invoices.filter(period=date(2026, 10, 1)).values_list("status", flat=True)) == {"draft"}
+    assert ClosedPeriod.objects.filter(month=date(2026, 9, 1)).count() == 6
     files, lines, events = LedgerFile.objects.count(), InvoiceLine.objects.count(), invoice_events.count()
     assert set(SellerFigures.objects.values_list("status", flat=True)) == {"fresh"}
 
