@@ -196,14 +196,14 @@ def _error(exc) -> str:
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
     list_display = [
-        "__str__",
+        "label",
         "seller",
         "operator",
         "month",
         "kind",
         "status",
         "is_stale",
-        "total",
+        "total_amount",
         "currency",
         "payment_status",
         "owed",
@@ -273,6 +273,14 @@ class InvoiceAdmin(ReadOnlyAdmin):
     @admin.display(description=_("month"), ordering="period")
     def month(self, obj):
         return f"{obj.period:%Y-%m}"
+
+    @admin.display(description=_("invoice"), ordering="number")
+    def label(self, obj):
+        return obj.number or _("draft #%(id)s") % {"id": obj.pk}
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_amount(self, obj):
+        return round_money(obj.total, obj.currency)
 
     @admin.display(description=_("owed"))
     def owed(self, obj):
