@@ -47,6 +47,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request through the test client activates its user's language in this thread (LocaleMiddleware
+    does not deactivate it): reset it, so that no test reads another test's language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def owner(db):
     """An owner login of an active seller."""

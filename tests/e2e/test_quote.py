@@ -14,7 +14,8 @@ def test_seller_quotes_a_parcel_and_sees_formula_and_chart(live_server, page, tm
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/quote/")
-    bonded = page.locator("#id_contract option", has_text="Cainiao bonded").get_attribute("value")
+    # The owner reads Chinese: the preset card shows its localised name (RateCard.names).
+    bonded = page.locator("#id_contract option", has_text="菜鸟保税").get_attribute("value")
     page.select_option("#id_contract", bonded)
     page.fill("#id_period", "2026-10")
     page.fill("#id_weight_kg", "3.5")
