@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,6 +49,19 @@ from tariffs.rules import get_kind as get_rule_kind
 from tariffs.selectors import NoVersionInForce, contracts_in_force, rule_specs, version_in_force
 
 MAX_ATTEMPTS = 5
+
+# Seconds this process spent in each phase of the close (facts, checks, engine, write, run), for the bench
+# (tests/bench/bench_close.py): two clock reads per phase and contract.
+PHASES: dict[str, float] = {}
+
+
+@contextmanager
+def _phase(name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        PHASES[name] = PHASES.get(name, 0.0) + time.perf_counter() - start
 
 
 class CloseRefused(Exception):
@@ -98,15 +114,24 @@ def close_seller_month(
 ) -> CloseResult:
     """Close ``seller``'s ``period``: one draft per contract in force (see the module's text)."""
     now = now or timezone.now()
-    run = _start_run(seller, period, by=by, task_id=task_id, now=now)
-    result = CloseResult(run=run)
-    contracts = list(
-        Contract.objects.filter(contracts_in_force(period), seller=seller)
-        .select_related("rate_card", "service_line__warehouse__operator")
-        .order_by("service_line__warehouse__code", "service_line__code", "pk")
-    )
+    with _phase("run"):
+        run = _start_run(seller, period, by=by, task_id=task_id, now=now)
+        result = CloseResult(run=run)
+        contracts = list(
+            Contract.objects.filter(contracts_in_force(period), seller=seller)
+            .select_related("rate_card", "service_line__warehouse__operator")
+            .order_by("service_line__warehouse__code", "service_line__code", "pk")
+        )
     for contract in contracts:
         result.outcomes.append(_close_contract(contract, period, by=by, task_id=task_id, now=now))
+    with _phase("run"):
+        return _finish_run(result, seller, period, contracts, by=by, task_id=task_id, now=now)
+
+
+def _finish_run(
+    result: CloseResult, seller: Seller, period: Period, contracts: list[Contract], *, by, task_id: str, now
+) -> CloseResult:
+    run = result.run
     problems = [outcome.problem for outcome in result.outcomes if outcome.problem]
     problems.extend(_rows_without_contract(seller, period, contracts))
     run.status = CloseRun.Status.FAILED if problems else CloseRun.Status.DONE
@@ -165,18 +190,20 @@ def _close_contract(
         if invoice is not None and invoice.status == Invoice.Status.ISSUED:
             outcome.invoice = invoice  # issued invoices never change; corrections are credit notes
             return outcome
-        facts = month_facts(seller=contract.seller, warehouse=warehouse, period=period, service_line=line)
+        with _phase("facts"):
+            facts = month_facts(seller=contract.seller, warehouse=warehouse, period=period, service_line=line)
         try:
-            version = version_in_force(contract.rate_card, period)
-            specs = rule_specs(version)
-            computation = compute_invoice(
-                facts,
-                specs,
-                currency=contract.rate_card.currency,
-                customer_class=contract.customer_class,
-                service_tax_rate=contract.rate_card.service_tax_rate,
-                not_billed_kinds=version.not_billed_kinds,
-            )
+            with _phase("engine"):
+                version = version_in_force(contract.rate_card, period)
+                specs = rule_specs(version)
+                computation = compute_invoice(
+                    facts,
+                    specs,
+                    currency=contract.rate_card.currency,
+                    customer_class=contract.customer_class,
+                    service_tax_rate=contract.rate_card.service_tax_rate,
+                    not_billed_kinds=version.not_billed_kinds,
+                )
         except (RuleError, NoVersionInForce) as exc:
             outcome.problem = _problem(contract, exc)
             if invoice is not None and not invoice.is_stale:
@@ -197,44 +224,68 @@ def _close_contract(
                 invoice.delete()
                 outcome.removed = True
             return outcome
-        findings, findings_total = _findings(contract, warehouse, period)
-        values = _invoice_values(contract, version, computation, findings, findings_total)
-        values["inputs_digest"] = inputs_digest(contract.seller_id, line, period)
-        lines = _line_rows(computation, facts, specs)
-        digest = _digest(values, lines)
+        with _phase("checks"):
+            findings, findings_total = _findings(contract, warehouse, period)
+        with _phase("facts"):
+            digest_of_inputs = inputs_digest(contract.seller_id, line, period)
+        with _phase("engine"):
+            values = _invoice_values(contract, version, computation, findings, findings_total)
+            values["inputs_digest"] = digest_of_inputs
+            lines = _line_rows(computation, facts, specs)
+            digest = _digest(values, lines)
         if invoice is not None and invoice.content_digest == digest and not invoice.is_stale:
             outcome.invoice = invoice  # the same data gives the same draft: nothing new is written
             return outcome
-        created = invoice is None
-        if created:
-            invoice = Invoice(contract=contract, period=period.first_day, kind=Invoice.Kind.REGULAR)
-        for name, value in values.items():
-            setattr(invoice, name, value)
-        invoice.content_digest = digest
-        invoice.is_stale = False
-        invoice.computed_at = now
-        invoice.save()
-        if not created:
-            invoice.lines.all().delete()
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(invoice=invoice, position=position, **line_values)
-            for position, line_values in enumerate(lines, start=1)
-        )
-        audit.record(
-            "invoice.draft_written" if created else "invoice.draft_replaced",
-            invoice,
-            by=by,
-            task_id=task_id,
-            data={
-                "period": str(period),
-                "total": str(invoice.total),
-                "currency": invoice.currency,
-                "lines": len(lines),
-            },
-            now=now,
-        )
-        outcome.invoice, outcome.written = invoice, True
+        with _phase("write"):
+            _write_draft(
+                invoice, contract, period, values, lines, digest, outcome, by=by, task_id=task_id, now=now
+            )
     return outcome
+
+
+def _write_draft(
+    invoice: Invoice | None,
+    contract: Contract,
+    period: Period,
+    values: dict[str, Any],
+    lines: list[dict[str, Any]],
+    digest: str,
+    outcome: ContractOutcome,
+    *,
+    by,
+    task_id: str,
+    now: datetime,
+) -> None:
+    """Write (or replace) the draft and its lines, and the audit event: inside the contract's transaction."""
+    created = invoice is None
+    if created:
+        invoice = Invoice(contract=contract, period=period.first_day, kind=Invoice.Kind.REGULAR)
+    for name, value in values.items():
+        setattr(invoice, name, value)
+    invoice.content_digest = digest
+    invoice.is_stale = False
+    invoice.computed_at = now
+    invoice.save()
+    if not created:
+        invoice.lines.all().delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, position=position, **line_values)
+        for position, line_values in enumerate(lines, start=1)
+    )
+    audit.record(
+        "invoice.draft_written" if created else "invoice.draft_replaced",
+        invoice,
+        by=by,
+        task_id=task_id,
+        data={
+            "period": str(period),
+            "total": str(invoice.total),
+            "currency": invoice.currency,
+            "lines": len(lines),
+        },
+        now=now,
+    )
+    outcome.invoice, outcome.written = invoice, True
 
 
 def _locked_invoice(contract: Contract, period: Period) -> Invoice | None:
