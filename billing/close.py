@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -268,10 +268,7 @@ def _write_draft(
     invoice.save()
     if not created:
         invoice.lines.all().delete()
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(invoice=invoice, position=position, **line_values)
-        for position, line_values in enumerate(lines, start=1)
-    )
+    _insert_lines(invoice, lines)
     audit.record(
         "invoice.draft_written" if created else "invoice.draft_replaced",
         invoice,
@@ -286,6 +283,37 @@ def _write_draft(
         now=now,
     )
     outcome.invoice, outcome.written = invoice, True
+
+
+# The JSON columns of a line; ``_line_rows`` makes their values plain JSON already.
+_JSON_FIELDS = frozenset({"description_text", "formula_text", "inputs", "source_refs"})
+
+
+def _insert_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> None:
+    """The draft's lines in one statement. On PostgreSQL a ``COPY`` (a month's thousand parcel lines cost a
+    tenth of ``bulk_create``'s per-field preparation); elsewhere ``bulk_create``."""
+    connection = connections[Invoice.objects.db]
+    if connection.vendor != "postgresql" or not lines:
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(invoice=invoice, position=position, **line_values)
+            for position, line_values in enumerate(lines, start=1)
+        )
+        return
+    names = list(lines[0])
+    columns = ", ".join(
+        connection.ops.quote_name(InvoiceLine._meta.get_field(name).column)
+        for name in ["invoice", "position", *names]
+    )
+    json_at = [index for index, name in enumerate(names) if name in _JSON_FIELDS]
+    dumps = json.dumps
+    statement = f"COPY {InvoiceLine._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for position, line_values in enumerate(lines, start=1):
+            row = [line_values[name] for name in names]
+            for index in json_at:
+                if row[index] is not None:
+                    row[index] = dumps(row[index])
+            copy.write_row((invoice.pk, position, *row))
 
 
 def _locked_invoice(contract: Contract, period: Period) -> Invoice | None:
