@@ -468,12 +468,35 @@ def _line_rows(computation: Computation, facts: MonthFacts, specs) -> list[dict[
                 "rule_id": rule_id,
                 "rule_kind": rule_kind,
                 "ledger": ledger,
-                "inputs": json.loads(json.dumps(dict(charge.inputs), default=_plain)),
+                "inputs": _json_plain(dict(charge.inputs)),
                 "source_refs": refs,
                 "rows_count": rows_count,
             }
         )
     return result
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_plain(value) -> Any:
+    """``value`` as JSON would give it back (``json.loads(json.dumps(value, default=_plain))``) without the
+    text in between: dicts with text keys, lists for tuples, ``_plain`` for the rest."""
+    if isinstance(value, _JSON_SCALARS):
+        return value
+    if isinstance(value, dict):
+        return {_json_key(key): _json_plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_plain(item) for item in value]
+    return _json_plain(_plain(value))
+
+
+def _json_key(key) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None or isinstance(key, int | float):
+        return json.dumps(key)  # True -> "true", None -> "null", 1 -> "1", as JSON writes them
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def _ref_json(ref) -> Any:

@@ -49,8 +49,8 @@ def unexplained_drops(
     closing, so something left without a reason), on consecutive days of an item at a warehouse: the first
     ``limit`` of them in (warehouse, item, day) order as (item, day, stock before, stock, sold, units
     unaccounted for), and how many there are in all. One query: the database compares each row with the one
-    before it (``LAG``) instead of Python walking the month's rows. (The window partitions by the item's bytes,
-``COLLATE "C"``: the same partitions, sorted without the locale's rules.)"""
+    before it (``LAG``) instead of Python walking the month's rows. (The window partitions by the item's
+    bytes, ``COLLATE "C"``: the same partitions, sorted without the locale's rules.)"""
     rows = month_rows(seller, warehouse_ids, first, last).filter(source=source)
     if connections[rows.db].vendor != "postgresql":
         return _unexplained_drops_in_python(rows, limit)
