@@ -317,7 +317,10 @@ def _insert_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> None:
 
 
 def _locked_invoice(contract: Contract, period: Period) -> Invoice | None:
-    """The regular invoice of the contract and month, locked; concurrent closes queue here."""
+    """The regular invoice of the contract and month, locked; concurrent closes queue here. The contract's row
+    is locked first: with no invoice yet there is no row to lock, and two closes would both create one (the
+    second failing on the unique contract and month)."""
+    Contract.objects.select_for_update().filter(pk=contract.pk).values_list("pk").first()
     return (
         Invoice.objects.select_for_update()
         .filter(contract=contract, period=period.first_day, kind=Invoice.Kind.REGULAR)
