@@ -37,11 +37,11 @@ TIMEOUT = 1800
 REPO = Path(__file__).resolve().parents[2]
 
 
-def seller_codes() -> list[str]:
-    return [f"bench-close-{n:03d}" for n in range(SELLERS)]
+def seller_codes(count: int = SELLERS) -> list[str]:
+    return [f"bench-close-{n:03d}" for n in range(count)]
 
 
-def setup_world():
+def setup_world(count: int = SELLERS):
     """The warehouse, its service line, 200 sellers with a contract on ``cainiao-bonded`` and a stock and an
     outbound ledger file each (kept between runs: the audit trail protects the sellers)."""
     from datetime import date
@@ -58,7 +58,7 @@ def setup_world():
     line, _ = ServiceLine.objects.get_or_create(warehouse=warehouse, code=LINE, defaults={"name": "Bench"})
     card = RateCard.objects.get(code="cainiao-bonded", currency="CNY")
     sellers, files = [], {}
-    for code in seller_codes():
+    for code in seller_codes(count):
         seller, _ = Seller.objects.get_or_create(
             code=code,
             defaults={
@@ -108,14 +108,16 @@ def delete_rows(warehouse) -> None:
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE warehouse_id = %s", [warehouse.pk])
 
 
-def generate(warehouse, line, sellers, files) -> None:
-    """June's rows, made by the database: seller s has rows 5,000 s .. 5,000 s + 4,999 of the stock series and
-    1,000 s .. 1,000 s + 999 of the parcels'."""
+def generate(
+    warehouse, line, sellers, files, *, stock_rows: int = STOCK_ROWS, parcels: int = PARCELS
+) -> None:
+    """June's rows, made by the database: with the bench's figures, seller s has rows 5,000 s .. 5,000 s +
+    4,999 of the stock series and 1,000 s .. 1,000 s + 999 of the parcels'."""
     from django.db import connection
 
     from inventory.models import OutboundParcelRow, StockLedgerRow
 
-    per_seller, parcels_per_seller = STOCK_ROWS // SELLERS, PARCELS // SELLERS
+    per_seller, parcels_per_seller = stock_rows // len(sellers), parcels // len(sellers)
 
     def array(values) -> str:
         return f"ARRAY[{', '.join(str(int(value)) for value in values)}]"
@@ -140,7 +142,7 @@ def generate(warehouse, line, sellers, files) -> None:
                        CASE WHEN {item} % 5 = 0 THEN 3 ELSE 1 END,
                        CASE WHEN {item} % 3 = 0 THEN ({item} % 997 + 1) / 1000.0 END,
                        0, false, n % 4, (n * 7) % 500, {line.pk}
-                FROM generate_series(0, {STOCK_ROWS - 1}) AS n"""
+                FROM generate_series(0, {per_seller * len(sellers) - 1}) AS n"""
         )
         local, s = f"(n % {parcels_per_seller})", f"(1 + n / {parcels_per_seller})"
         cursor.execute(
@@ -155,7 +157,7 @@ def generate(warehouse, line, sellers, files) -> None:
                        CASE WHEN n % 2 = 0 THEN 'SF' ELSE '' END, '',
                        CASE WHEN n % 4 = 0 THEN 300 END, CASE WHEN n % 4 = 0 THEN 200 END,
                        CASE WHEN n % 4 = 0 THEN 100.5 END, {line.pk}
-                FROM generate_series(0, {PARCELS - 1}) AS n"""
+                FROM generate_series(0, {parcels_per_seller * len(sellers) - 1}) AS n"""
         )
 
 
