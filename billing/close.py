@@ -41,7 +41,7 @@ from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.store_facts import month_facts
 from inventory.models import LedgerFile
 from portal import audit
-from portal.models import Seller
+from portal.models import Seller, ServiceLine, Warehouse
 from tariffs.engine import LEDGERS, Computation, MonthFacts, compute_invoice, ledger_rows
 from tariffs.models import Contract
 from tariffs.rules import Period, RowSet, RuleError, StockItemMonth
@@ -122,18 +122,28 @@ def close_seller_month(
             .select_related("rate_card", "service_line__warehouse__operator")
             .order_by("service_line__warehouse__code", "service_line__code", "pk")
         )
+    with _phase("facts"):
+        inputs = month_inputs(seller.pk, period)
     for contract in contracts:
-        result.outcomes.append(_close_contract(contract, period, by=by, task_id=task_id, now=now))
+        result.outcomes.append(_close_contract(contract, period, inputs, by=by, task_id=task_id, now=now))
     with _phase("run"):
-        return _finish_run(result, seller, period, contracts, by=by, task_id=task_id, now=now)
+        return _finish_run(result, seller, period, contracts, inputs, by=by, task_id=task_id, now=now)
 
 
 def _finish_run(
-    result: CloseResult, seller: Seller, period: Period, contracts: list[Contract], *, by, task_id: str, now
+    result: CloseResult,
+    seller: Seller,
+    period: Period,
+    contracts: list[Contract],
+    inputs: dict[tuple, int],
+    *,
+    by,
+    task_id: str,
+    now,
 ) -> CloseResult:
     run = result.run
     problems = [outcome.problem for outcome in result.outcomes if outcome.problem]
-    problems.extend(_rows_without_contract(seller, period, contracts))
+    problems.extend(_rows_without_contract(period, contracts, inputs))
     run.status = CloseRun.Status.FAILED if problems else CloseRun.Status.DONE
     run.problems = problems
     run.finished_at = timezone.now()
@@ -180,7 +190,7 @@ def _start_run(seller: Seller, period: Period, *, by, task_id: str, now: datetim
 
 
 def _close_contract(
-    contract: Contract, period: Period, *, by, task_id: str, now: datetime
+    contract: Contract, period: Period, inputs: dict[tuple, int], *, by, task_id: str, now: datetime
 ) -> ContractOutcome:
     outcome = ContractOutcome(contract=contract)
     line = contract.service_line
@@ -227,7 +237,7 @@ def _close_contract(
         with _phase("checks"):
             findings, findings_total = _findings(contract, warehouse, period)
         with _phase("facts"):
-            digest_of_inputs = inputs_digest(contract.seller_id, line, period)
+            digest_of_inputs = _digest_of_inputs(inputs, line)
         with _phase("engine"):
             values = _invoice_values(contract, version, computation, findings, findings_total)
             values["inputs_digest"] = digest_of_inputs
@@ -344,45 +354,49 @@ def _problem(contract: Contract, exc: Exception) -> dict[str, Any]:
     }
 
 
-def _rows_without_contract(seller: Seller, period: Period, contracts: list[Contract]) -> list[dict[str, Any]]:
-    """Warehouse rows of the month on a service line where the seller has no contract in force."""
+def _rows_without_contract(
+    period: Period, contracts: list[Contract], inputs: dict[tuple, int]
+) -> list[dict[str, Any]]:
+    """Warehouse rows of the month on a service line where the seller has no contract in force (from the
+    month's ``month_inputs``; a row with no service line has no contract either)."""
     covered = {contract.service_line_id for contract in contracts}
+    counts: dict[tuple[str, int, int | None], int] = {}
+    for (key, warehouse_id, line_id, _file_id), count in inputs.items():
+        if line_id not in covered:
+            counts[key, warehouse_id, line_id] = counts.get((key, warehouse_id, line_id), 0) + count
+    if not counts:
+        return []
+    warehouses = dict(Warehouse.objects.filter(pk__in={k[1] for k in counts}).values_list("pk", "code"))
+    lines = dict(ServiceLine.objects.filter(pk__in={k[2] for k in counts}).values_list("pk", "code"))
+    order = {key: index for index, key in enumerate(KINDS)}
     problems = []
-    for key, kind in KINDS.items():
-        rows = kind.model.objects.filter(
-            seller=seller,
-            source=LedgerFile.Source.WAREHOUSE,
-            is_current=True,
-            **{f"{kind.date_field}__gte": period.first_day, f"{kind.date_field}__lt": period.next_first_day},
-        ).exclude(service_line_id__in=covered)
-        for line_code, warehouse_code, count in (
-            rows.order_by()
-            .values_list("service_line__code", "warehouse__code")
-            .annotate(n=Count("pk"))
-            .values_list("service_line__code", "warehouse__code", "n")
-        ):
-            problems.append(
-                {
-                    "contract": None,
-                    "service_line": line_code or "",
-                    "warehouse": warehouse_code,
-                    "rate_card": "",
-                    "message": (
-                        f"{count} {key} row(s) at {warehouse_code} on service line {line_code or '(none)'} "
-                        f"have no contract in force in {period}"
-                    ),
-                    "text": {
-                        "id": "close.rows_without_contract",
-                        "params": {
-                            "count": count,
-                            "ledger": key,
-                            "warehouse": warehouse_code,
-                            "service_line": line_code or "-",
-                            "period": str(period),
-                        },
+    for (key, warehouse_id, line_id), count in sorted(
+        counts.items(),
+        key=lambda item: (order[item[0][0]], warehouses[item[0][1]], lines.get(item[0][2], "")),
+    ):
+        warehouse_code, line_code = warehouses[warehouse_id], lines.get(line_id)
+        problems.append(
+            {
+                "contract": None,
+                "service_line": line_code or "",
+                "warehouse": warehouse_code,
+                "rate_card": "",
+                "message": (
+                    f"{count} {key} row(s) at {warehouse_code} on service line {line_code or '(none)'} "
+                    f"have no contract in force in {period}"
+                ),
+                "text": {
+                    "id": "close.rows_without_contract",
+                    "params": {
+                        "count": count,
+                        "ledger": key,
+                        "warehouse": warehouse_code,
+                        "service_line": line_code or "-",
+                        "period": str(period),
                     },
-                }
-            )
+                },
+            }
+        )
     return problems
 
 
@@ -546,6 +560,39 @@ def mark_drafts_stale(*, warehouse_id: int, spans: dict, reason: str = "", ledge
             data={"reason": reason, "ledger_file": getattr(ledger_file, "pk", None)},
         )
     return len(drafts)
+
+
+def month_inputs(seller_id: int, period: Period) -> dict[tuple, int]:
+    """How many of the seller's warehouse rows in force in the month each upload holds, by ledger, warehouse
+    and service line: {(ledger, warehouse id, service line id, ledger file id): rows}. One query per ledger
+    for all of the seller's contracts: each one's ``inputs_digest`` and the rows no contract covers."""
+    inputs: dict[tuple, int] = {}
+    for key, kind in KINDS.items():
+        rows = kind.model.objects.filter(
+            seller_id=seller_id,
+            source=LedgerFile.Source.WAREHOUSE,
+            is_current=True,
+            **{f"{kind.date_field}__gte": period.first_day, f"{kind.date_field}__lt": period.next_first_day},
+        )
+        for warehouse_id, line_id, file_id, count in (
+            rows.order_by()
+            .values_list("warehouse_id", "service_line_id", "ledger_file_id")
+            .annotate(n=Count("pk"))
+            .values_list("warehouse_id", "service_line_id", "ledger_file_id", "n")
+        ):
+            inputs[key, warehouse_id, line_id, file_id] = count
+    return inputs
+
+
+def _digest_of_inputs(inputs: dict[tuple, int], service_line) -> str:
+    """``inputs_digest`` of the service line from the seller's ``month_inputs`` (the same text, hashed)."""
+    order = {key: index for index, key in enumerate(KINDS)}
+    parts = sorted(
+        (order[key], file_id, f"{key}:{file_id}:{count}")
+        for (key, warehouse_id, line_id, file_id), count in inputs.items()
+        if warehouse_id == service_line.warehouse_id and line_id == service_line.pk
+    )
+    return hashlib.sha256(";".join(part for _, _, part in parts).encode()).hexdigest()
 
 
 def inputs_digest(seller_id: int, service_line, period: Period) -> str:
