@@ -139,3 +139,36 @@ def check_the_draft(seller, line) -> None:
         billed[item.ledger].extend(rows)
     for kind, pks in billed.items():
         assert sorted(pks) == sorted(in_force[kind])  # no row twice, none left out
+
+
+def test_rows_on_a_line_without_a_contract_are_listed_and_the_covered_line_is_closed(db):
+    """(An example beside the property: the rows no contract covers are counted from the same per-upload
+    counts as the inputs digest.)"""
+    from datetime import date
+
+    from billing.models import CloseRun
+    from tariffs.models import Contract
+    from tests.billing.test_close import STOCK, upload
+
+    seller = SellerFactory(code="shop", status="active")
+    bonded = ServiceLineFactory(code="bonded")
+    general = ServiceLineFactory(code="general", warehouse=bonded.warehouse)
+    ContractFactory(seller=seller, service_line=bonded, rate_card=preset_card("cainiao-bonded"))
+    upload("stock", STOCK, seller=seller, line=bonded)
+    later = ContractFactory(seller=seller, service_line=general, rate_card=preset_card("tmall-import"))
+    inbound = ["2016-06-08,{wh},{seller},general,3,12.5,IN-1", "2016-06-09,{wh},{seller},general,1,2.5,IN-2"]
+    upload("inbound", inbound, seller=seller, line=general)
+    Contract.objects.filter(pk=later.pk).update(starts_on=date(2016, 7, 1))  # not in force in June after all
+
+    result = close.close_seller_month(seller=seller, period=JUNE)
+
+    assert result.run.status == CloseRun.Status.FAILED
+    [problem] = result.run.problems
+    warehouse = bonded.warehouse.code
+    assert problem["message"] == (
+        f"2 inbound row(s) at {warehouse} on service line general have no contract in force in 2016-06"
+    )
+    assert problem["text"]["params"]["count"] == 2 and problem["contract"] is None
+    invoice = Invoice.objects.get()
+    assert invoice.service_line == bonded and invoice.total == Decimal("0.90")
+    assert invoice.inputs_digest == close.inputs_digest(seller.pk, bonded, JUNE)
