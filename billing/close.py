@@ -196,7 +196,8 @@ def _close_contract(
     line = contract.service_line
     warehouse = line.warehouse
     with transaction.atomic():
-        invoice = _locked_invoice(contract, period)
+        with _phase("lock"):
+            invoice = _locked_invoice(contract, period)
         if invoice is not None and invoice.status == Invoice.Status.ISSUED:
             outcome.invoice = invoice  # issued invoices never change; corrections are credit notes
             return outcome
@@ -250,6 +251,8 @@ def _close_contract(
             _write_draft(
                 invoice, contract, period, values, lines, digest, outcome, by=by, task_id=task_id, now=now
             )
+        committing = time.perf_counter()
+    PHASES["write"] += time.perf_counter() - committing  # the commit of the draft and its lines
     return outcome
 
 
@@ -329,11 +332,16 @@ def _insert_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> None:
 def _locked_invoice(contract: Contract, period: Period) -> Invoice | None:
     """The regular invoice of the contract and month, locked; concurrent closes queue here. The contract's row
     is locked first: with no invoice yet there is no row to lock, and two closes would both create one (the
-    second failing on the unique contract and month)."""
-    Contract.objects.select_for_update().filter(pk=contract.pk).values_list("pk").first()
+    second failing on the unique contract and month).
+
+    Both lock their own row only (``of=("self",)``, ordered by key): the models' default orderings join the
+    seller, service line and warehouse, and a plain ``FOR UPDATE`` would lock those shared rows too, queueing
+    every seller's close behind every other's."""
+    list(Contract.objects.select_for_update(of=("self",)).filter(pk=contract.pk).order_by().values_list("pk"))
     return (
-        Invoice.objects.select_for_update()
+        Invoice.objects.select_for_update(of=("self",))
         .filter(contract=contract, period=period.first_day, kind=Invoice.Kind.REGULAR)
+        .order_by("pk")
         .first()
     )
 
@@ -548,8 +556,11 @@ def mark_drafts_stale(*, warehouse_id: int, spans: dict, reason: str = "", ledge
         if line_id is not None:
             scope &= Q(service_line_id=line_id)
         condition |= scope
+    # ``of=("self",)``: not the seller's, line's and warehouse's rows that the default ordering joins
     drafts = list(
-        Invoice.objects.filter(condition, status=Invoice.Status.DRAFT, is_stale=False).select_for_update()
+        Invoice.objects.filter(condition, status=Invoice.Status.DRAFT, is_stale=False).select_for_update(
+            of=("self",)
+        )
     )
     for invoice in drafts:
         invoice.is_stale = True
