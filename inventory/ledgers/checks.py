@@ -4,6 +4,7 @@ reported volumes that disagree with dimensions, and seller records that disagree
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connections
 from django.db.models import Q, Sum
 
 from inventory.models import StockLedgerRow
@@ -49,6 +50,60 @@ def daily_totals(seller, warehouse_ids, first: date, last: date, source: str = "
     )
 
 
+def unexplained_drops(
+    seller, warehouse_ids, first: date, last: date, source: str = "warehouse", *, limit: int
+) -> tuple[list[tuple[str, date, int, int, int, int]], int]:
+    """Days whose closing stock is below the day before's minus the day's sales (opening + received − sold =
+    closing, so something left without a reason), on consecutive days of an item at a warehouse: the first
+    ``limit`` of them in (warehouse, item, day) order as (item, day, stock before, stock, sold, units
+    unaccounted for), and how many there are in all. One query: the database compares each row with the one
+    before it (``LAG``) instead of Python walking the month's rows. (The window partitions by the item's
+    bytes, ``COLLATE "C"``: the same partitions, sorted without the locale's rules.)"""
+    rows = month_rows(seller, warehouse_ids, first, last).filter(source=source)
+    if connections[rows.db].vendor != "postgresql":
+        return _unexplained_drops_in_python(rows, limit)
+    inner, params = (
+        rows.order_by()
+        .values_list("warehouse_id", "item_id", "business_date", "stock_qty", "sales_qty", "pk")
+        .query.sql_with_params()
+    )
+    sql = f"""
+        SELECT item_id, business_date, before, stock_qty, sales_qty, before - stock_qty - sales_qty,
+               count(*) OVER ()
+        FROM (
+            SELECT r.*, lag(r.stock_qty) OVER w AS before, lag(r.business_date) OVER w AS day_before
+            FROM ({inner}) AS r (warehouse_id, item_id, business_date, stock_qty, sales_qty, id)
+            WINDOW w AS (PARTITION BY r.warehouse_id, r.item_id COLLATE "C" ORDER BY r.business_date, r.id)
+        ) AS t
+        WHERE business_date - day_before = 1 AND stock_qty - before + sales_qty < 0
+        ORDER BY warehouse_id, item_id, business_date, id
+        LIMIT %s"""
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        found = cursor.fetchall()
+    if not found:
+        return [], 0
+    return [tuple(row[:6]) for row in found], found[0][6]
+
+
+def _unexplained_drops_in_python(rows, limit: int):
+    """SQLite (development): the same walk in Python."""
+    found, total = [], 0
+    previous: dict[tuple[int, str], tuple[date, int]] = {}
+    for warehouse_id, item, day, stock, sales in (
+        rows.order_by("warehouse_id", "item_id", "business_date", "pk")
+        .values_list("warehouse_id", "item_id", "business_date", "stock_qty", "sales_qty")
+        .iterator(chunk_size=10_000)
+    ):
+        before = previous.get((warehouse_id, item))
+        if before and (day - before[0]).days == 1 and stock - before[1] + sales < 0:
+            total += 1
+            if len(found) < limit:
+                found.append((item, day, before[1], stock, sales, before[1] - stock - sales))
+        previous[(warehouse_id, item)] = (day, stock)
+    return found, total
+
+
 def stock_findings(
     seller, warehouse_ids, first: date, last: date, source: str = "warehouse"
 ) -> tuple[list[Finding], int]:
@@ -63,28 +118,21 @@ def stock_findings(
             findings.append(finding)
 
     rows = month_rows(seller, warehouse_ids, first, last)
-    previous: dict[tuple[int, str], tuple[date, int]] = {}
-    warehouse_rows = rows.filter(source=source).order_by("warehouse_id", "item_id", "business_date")
-    for warehouse_id, item, day, stock, sales in warehouse_rows.values_list(
-        "warehouse_id", "item_id", "business_date", "stock_qty", "sales_qty"
-    ).iterator(chunk_size=10_000):
-        before = previous.get((warehouse_id, item))
-        if before and (day - before[0]).days == 1:
-            received = stock - before[1] + sales  # opening + received − sold = closing
-            if received < 0:
-                add(
-                    Finding(
-                        "unexplained_drop",
-                        item,
-                        day,
-                        f"stock {before[1]} → {stock} with {sales} sold: {-received} units unaccounted for",
-                        Text(
-                            "finding.unexplained_drop",
-                            {"before": before[1], "stock": stock, "sales": sales, "missing": -received},
-                        ),
-                    )
-                )
-        previous[(warehouse_id, item)] = (day, stock)
+    drops, drop_count = unexplained_drops(seller, warehouse_ids, first, last, source, limit=MAX_FINDINGS)
+    for item, day, before, stock, sales, missing in drops:
+        findings.append(
+            Finding(
+                "unexplained_drop",
+                item,
+                day,
+                f"stock {before} → {stock} with {sales} sold: {missing} units unaccounted for",
+                Text(
+                    "finding.unexplained_drop",
+                    {"before": before, "stock": stock, "sales": sales, "missing": missing},
+                ),
+            )
+        )
+    total = drop_count
     for item, day, total_volume in rows.filter(volume_mismatch=True).values_list(
         "item_id", "business_date", "total_volume_m3"
     )[: MAX_FINDINGS * 5]:
