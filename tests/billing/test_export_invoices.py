@@ -238,14 +238,16 @@ def test_language_renders_stored_message_ids(two_sellers, monkeypatch):
     from django.utils.translation import gettext_lazy
 
     monkeypatch.setitem(messages.CATALOG, "test.storage", gettext_lazy("Storage {period}"))
-    Invoice.objects.get(seller__code="shop").lines.filter(position=1).update(
-        description_text={"id": "test.storage", "params": {"period": "六月"}}
-    )
+    lines = Invoice.objects.get(seller__code="shop").lines
+    lines.filter(position=1).update(description_text={"id": "test.storage", "params": {"period": "六月"}})
     localized = export_json("2016-06", "--language", "zh-hans")["invoices"][1]["lines"]
     plain = export_json("2016-06")["invoices"][1]["lines"]
     assert localized[0]["description"] == "Storage 六月"
     assert plain[0]["description"] == "Storage 2016-06: 0.3 CBM-days"  # the stored English text by default
-    assert localized[1]["description"] == "Parcel P1: 1.2 kg, 1 SKU kind"  # no id: the English fallback
+    assert localized[1]["description"] == "包裹 P1：1.2 公斤，1 种 SKU"  # the engine's id, in Chinese
+    lines.filter(position=2).update(description_text=None)
+    fallback = export_json("2016-06", "--language", "zh-hans")["invoices"][1]["lines"]
+    assert fallback[1]["description"] == "Parcel P1: 1.2 kg, 1 SKU kind"  # no id: the English fallback
 
 
 @pytest.mark.django_db
