@@ -107,7 +107,13 @@ def _delivery(charge_code: str, step_price: str, description: str) -> PresetRule
         charge_code=charge_code,
         section="fulfilment",
         description=description,
-        params={"first_kg": D(1), "first_price": D(13), "step_kg": D(1), "step_price": D(step_price)},
+        params={
+            "first_kg": D(1),
+            "first_price": D(13),
+            "step_kg": D(1),
+            "step_price": D(step_price),
+            "lines": "grouped",
+        },
     )
 
 
@@ -131,6 +137,7 @@ CAINIAO_BONDED = PresetCard(
                 "step_price": D(3),
                 "sku_price": D("0.5"),
                 "sku_free": 4,
+                "lines": "grouped",
             },
         ),
         PresetRule(

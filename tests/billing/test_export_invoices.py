@@ -174,7 +174,7 @@ def test_json_lists_every_invoice_of_the_month_sorted_by_seller(two_sellers):
         {
             "code": "service_fee",
             "section": "fulfilment",
-            "description": "Parcel P1: 1.2 kg, 1 SKU kind",
+            "description": "1 parcel charged at 2 kg",
             "quantity": "1",
             "unit": "parcel",
             "unit_price": "16",
@@ -220,7 +220,7 @@ def test_csv_is_one_row_per_line_with_the_invoice_repeated(two_sellers):
         ],
         [
             "2016-06", "shop", two_sellers.warehouse.code, "bonded", "draft", "", "CNY", "2",
-            "service_fee", "fulfilment", "Parcel P1: 1.2 kg, 1 SKU kind", "1", "parcel", "16", "16.00",
+            "service_fee", "fulfilment", "1 parcel charged at 2 kg", "1", "parcel", "16", "16.00",
             "13 + 3 × (2 − 1) = 16.00",
         ],
     ]  # fmt: skip
@@ -244,10 +244,10 @@ def test_language_renders_stored_message_ids(two_sellers, monkeypatch):
     plain = export_json("2016-06")["invoices"][1]["lines"]
     assert localized[0]["description"] == "Storage 六月"
     assert plain[0]["description"] == "Storage 2016-06: 0.3 CBM-days"  # the stored English text by default
-    assert localized[1]["description"] == "包裹 P1：1.2 公斤，1 种 SKU"  # the engine's id, in Chinese
+    assert localized[1]["description"] == "1 个包裹，按 2 公斤计费"  # the engine's id, in Chinese
     lines.filter(position=2).update(description_text=None)
     fallback = export_json("2016-06", "--language", "zh-hans")["invoices"][1]["lines"]
-    assert fallback[1]["description"] == "Parcel P1: 1.2 kg, 1 SKU kind"  # no id: the English fallback
+    assert fallback[1]["description"] == "1 parcel charged at 2 kg"  # no id: the English fallback
 
 
 @pytest.mark.django_db

@@ -66,7 +66,9 @@ def test_ops_close_finance_issues_and_the_seller_reads_the_invoice(live_server, 
     run = CloseRun.objects.get(seller=seller)
     assert run.status == CloseRun.Status.DONE and run.drafts_written == 1
     invoice = Invoice.objects.get(seller=seller)
-    assert invoice.status == "draft" and invoice.lines.count() == 3  # storage + two parcels
+    assert (
+        invoice.status == "draft" and invoice.lines.count() == 3
+    )  # storage + two parcel fees (1.2 kg and 3.001 kg)
     page.context.clear_cookies()
 
     # Finance: issue the draft from the invoice list.

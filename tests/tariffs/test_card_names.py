@@ -55,7 +55,7 @@ def test_the_quote_page_speaks_chinese_card_name_line_and_formula(owner_client, 
     )
     page = response.content.decode()
     [line] = response.context["computation"].lines
-    assert line.description == "Parcel quote: 3.5 kg, 2 SKU kinds"
-    assert "包裹 quote：3.5 公斤，2 种 SKU" in page
+    assert line.description == "1 parcel charged at 4 kg"  # the preset groups parcels of one fee (SPEC §2)
+    assert "1 个包裹，按 4 公斤计费" in page
     assert "菜鸟保税 · v1" in page
     assert "13 + 3 × (4 − 1) = 22.00" in page
