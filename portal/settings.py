@@ -119,7 +119,10 @@ if not os.environ.get("DATABASE_URL"):
 # Database: SQLite under var/ unless DATABASE_URL says otherwise.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=0 if not PRODUCTION else 60
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        # Seconds a connection is kept for the next request or task (a worker's tasks reuse it).
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60" if PRODUCTION else "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

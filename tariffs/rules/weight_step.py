@@ -68,7 +68,11 @@ def chargeable_step_weight(weight_kg: Decimal, step_kg: Decimal) -> Decimal:
 
 def weight_step_fee(weight_kg: Decimal, sku_kinds: int, params: WeightStepParams) -> WeightStepFee:
     """`first_price + step_price × additional / step_kg + sku_price × max(0, kinds − sku_free)` (spec 7.1)."""
-    chargeable = chargeable_step_weight(weight_kg, params.step_kg)
+    return _fee_at(chargeable_step_weight(weight_kg, params.step_kg), sku_kinds, params)
+
+
+def _fee_at(chargeable: Decimal, sku_kinds: int, params: WeightStepParams) -> WeightStepFee:
+    """The fee of a parcel of ``chargeable`` kg (already rounded up to the step) and ``sku_kinds``."""
     additional = max(ZERO, chargeable - params.first_kg)
     fee = params.first_price + params.step_price * additional / params.step_kg
     terms = [fmt_number(params.first_price)]
@@ -93,11 +97,24 @@ def bill_weight_step(
     params = coerce_params(WeightStepParams, params)
     section = ctx.section_or("fulfilment")
     per_parcel: list[tuple[Parcel, WeightStepFee]] = []
+    fees: dict[tuple[Decimal, int], WeightStepFee] = {}  # a month's parcels share a few fees
     for parcel in parcels:
-        where = describe(parcel)
-        weight = check_fact_decimal(parcel.weight_kg, "weight_kg", where, gt=0)
-        kinds = check_fact_int(parcel.sku_kinds, "sku_kinds", where, ge=1)
-        per_parcel.append((parcel, weight_step_fee(weight, kinds, params)))
+        weight, kinds = parcel.weight_kg, parcel.sku_kinds
+        if not (
+            weight.__class__ is Decimal
+            and weight.is_finite()
+            and weight > 0
+            and kinds.__class__ is int
+            and kinds >= 1
+        ):  # the checks (and their errors naming the parcel) only where the fact is not plainly valid
+            where = describe(parcel)
+            weight = check_fact_decimal(weight, "weight_kg", where, gt=0)
+            kinds = check_fact_int(kinds, "sku_kinds", where, ge=1)
+        key = (chargeable_step_weight(weight, params.step_kg), kinds)
+        fee = fees.get(key)
+        if fee is None:
+            fee = fees[key] = _fee_at(key[0], kinds, params)
+        per_parcel.append((parcel, fee))
     if params.lines == "per_parcel":
         return [
             ChargeLine.from_exact(

@@ -202,6 +202,7 @@ def start_workers(queue: str, out: Path) -> list[subprocess.Popen]:
         + s["NAME"],
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
+        "DATABASE_CONN_MAX_AGE": "60",  # as in production: a worker's tasks reuse its connection
         "BENCH_CLOSE_OUT": str(out),
         "PYTHONUNBUFFERED": "1",
     }
