@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -152,6 +152,7 @@ def _finish_run(
         1 for outcome in result.outcomes if outcome.invoice is not None and not outcome.written
     )
     with transaction.atomic():
+        _derived_data_commit()
         run.save(update_fields=["status", "problems", "finished_at", "drafts_written", "drafts_unchanged"])
         if run.drafts_written or problems:
             audit.record(
@@ -170,8 +171,18 @@ def _finish_run(
     return result
 
 
+def _derived_data_commit() -> None:
+    """A close writes derived data (drafts, runs) that the next close rewrites the same way: on PostgreSQL its
+    transactions commit without waiting for the WAL flush (``synchronous_commit off``; a crash may lose the
+    last ones, never corrupt them, and the task runs again). Issuing, payments and credit notes wait."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _start_run(seller: Seller, period: Period, *, by, task_id: str, now: datetime) -> CloseRun:
     with transaction.atomic():
+        _derived_data_commit()
         try:
             with transaction.atomic():
                 run, _ = CloseRun.objects.get_or_create(seller=seller, period=period.first_day)
@@ -196,6 +207,7 @@ def _close_contract(
     line = contract.service_line
     warehouse = line.warehouse
     with transaction.atomic():
+        _derived_data_commit()
         with _phase("lock"):
             invoice = _locked_invoice(contract, period)
         if invoice is not None and invoice.status == Invoice.Status.ISSUED:
