@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from billing.models.invoices import MONEY, Invoice, IssuedDocumentError
+from billing.models.invoices import MONEY, Invoice, IssuedDocument, IssuedDocumentLine
 from billing.models.triggers import issued_document_triggers, issued_lines_trigger
 from portal.models import Operator, Seller
 
@@ -19,12 +19,14 @@ from portal.models import Operator, Seller
 CREDIT_NOTE_STATUS_FIELDS = frozenset({"pdf", "pdf_language"})
 
 
-class CreditNote(models.Model):
+class CreditNote(IssuedDocument, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         ISSUED = "issued", _("issued")
 
     STATUS_FIELDS = CREDIT_NOTE_STATUS_FIELDS
+    changed_message = _("Credit note %(number)s is issued: its content cannot change.")
+    deleted_message = _("An issued credit note cannot be deleted.")
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("invoice")
@@ -86,31 +88,8 @@ class CreditNote(models.Model):
     def __str__(self) -> str:
         return self.number or f"credit note draft #{self.pk}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            stored = type(self).objects.filter(pk=self.pk).values("status").first()
-            if stored and stored["status"] == self.Status.ISSUED:
-                update_fields = kwargs.get("update_fields")
-                if update_fields is None or not set(update_fields) <= self.STATUS_FIELDS:
-                    raise IssuedDocumentError(
-                        _("Credit note %(number)s is issued: its content cannot change.")
-                        % {"number": self.number}
-                    )
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        if self.status == self.Status.ISSUED or (
-            self.pk and type(self).objects.filter(pk=self.pk, status=self.Status.ISSUED).exists()
-        ):
-            raise IssuedDocumentError(_("An issued credit note cannot be deleted."))
-        return super().delete(*args, **kwargs)
-
-    @property
-    def is_issued(self) -> bool:
-        return self.status == self.Status.ISSUED
-
-
-class CreditNoteLine(models.Model):
+class CreditNoteLine(IssuedDocumentLine, models.Model):
     """One credited amount with its description (optionally the invoice line it corrects)."""
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
@@ -126,6 +105,9 @@ class CreditNoteLine(models.Model):
         verbose_name=_("invoice line"),
     )
 
+    document_field = "credit_note"
+    changed_message = _("The lines of an issued credit note cannot change.")
+
     class Meta:
         verbose_name = _("credit note line")
         verbose_name_plural = _("credit note lines")
@@ -140,16 +122,3 @@ class CreditNoteLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.credit_note_id and self._issued():
-            raise IssuedDocumentError(_("The lines of an issued credit note cannot change."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.credit_note_id and self._issued():
-            raise IssuedDocumentError(_("The lines of an issued credit note cannot change."))
-        return super().delete(*args, **kwargs)
-
-    def _issued(self) -> bool:
-        return CreditNote.objects.filter(pk=self.credit_note_id, status=CreditNote.Status.ISSUED).exists()

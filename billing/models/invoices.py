@@ -41,7 +41,60 @@ class IssuedDocumentError(ValidationError):
     """A change to an issued document (its content is immutable; corrections are credit notes)."""
 
 
-class Invoice(models.Model):
+class IssuedDocument:
+    """What an issued document refuses in the model layer (its triggers refuse the same in PostgreSQL): a
+    change of anything but its ``STATUS_FIELDS`` (saved through ``update_fields``), and a delete. A mixin
+    of ``Invoice`` and ``CreditNote``; ``changed_message`` and ``deleted_message`` name the document."""
+
+    STATUS_FIELDS: frozenset[str] = frozenset()
+    changed_message = _("Document %(number)s is issued: its content cannot change.")
+    deleted_message = _("An issued document cannot be deleted.")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values("status").first()
+            if stored and stored["status"] == "issued":
+                update_fields = kwargs.get("update_fields")
+                if update_fields is None or not set(update_fields) <= self.STATUS_FIELDS:
+                    raise IssuedDocumentError(self.changed_message % {"number": self.number})
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == "issued" or (
+            self.pk and type(self).objects.filter(pk=self.pk, status="issued").exists()
+        ):
+            raise IssuedDocumentError(self.deleted_message)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == "issued"
+
+
+class IssuedDocumentLine:
+    """A line of a document (its ``document_field``) that cannot be added, changed or deleted once the
+    document is issued."""
+
+    document_field = ""
+    changed_message = _("The lines of an issued document cannot change.")
+
+    def save(self, *args, **kwargs):
+        if self._document_issued():
+            raise IssuedDocumentError(self.changed_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._document_issued():
+            raise IssuedDocumentError(self.changed_message)
+        return super().delete(*args, **kwargs)
+
+    def _document_issued(self) -> bool:
+        document_id = getattr(self, f"{self.document_field}_id")
+        model = self._meta.get_field(self.document_field).related_model
+        return bool(document_id) and model.objects.filter(pk=document_id, status="issued").exists()
+
+
+class Invoice(IssuedDocument, models.Model):
     class Kind(models.TextChoices):
         REGULAR = "regular", _("invoice")
         SUPPLEMENTARY = "supplementary", _("supplementary invoice")
@@ -61,6 +114,8 @@ class Invoice(models.Model):
         OVERDUE = "overdue", _("overdue")
 
     STATUS_FIELDS = INVOICE_STATUS_FIELDS
+    changed_message = _("Invoice %(number)s is issued: its content cannot change.")
+    deleted_message = _("An issued invoice cannot be deleted.")
 
     operator = models.ForeignKey(
         Operator, on_delete=models.PROTECT, related_name="+", verbose_name=_("operator")
@@ -190,36 +245,13 @@ class Invoice(models.Model):
         label = self.number or f"draft #{self.pk}"
         return f"{label} · {self.seller_id and self.seller.code} {self.period:%Y-%m}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            stored = type(self).objects.filter(pk=self.pk).values("status").first()
-            if stored and stored["status"] == self.Status.ISSUED:
-                update_fields = kwargs.get("update_fields")
-                if update_fields is None or not set(update_fields) <= self.STATUS_FIELDS:
-                    raise IssuedDocumentError(
-                        _("Invoice %(number)s is issued: its content cannot change.")
-                        % {"number": self.number}
-                    )
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.status == self.Status.ISSUED or (
-            self.pk and type(self).objects.filter(pk=self.pk, status=self.Status.ISSUED).exists()
-        ):
-            raise IssuedDocumentError(_("An issued invoice cannot be deleted."))
-        return super().delete(*args, **kwargs)
-
-    @property
-    def is_issued(self) -> bool:
-        return self.status == self.Status.ISSUED
-
     @property
     def balance(self) -> Decimal:
         """What the seller still owes: the total less its credit notes and the payments allocated to it."""
         return self.total - self.amount_credited - self.amount_paid
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(IssuedDocumentLine, models.Model):
     """One charge of an invoice: the engine's line with its formula, the rule and version that priced it, and
     the ledger rows behind it (``source_refs``: row primary keys, or ``{"kind", "item_id"}`` for an item's
     month of stock rows; ``billing.selectors.rows_of_line`` turns them back into rows)."""
@@ -245,6 +277,9 @@ class InvoiceLine(models.Model):
     source_refs = models.JSONField(default=list, blank=True)
     rows_count = models.PositiveIntegerField(_("ledger rows"), default=0)
 
+    document_field = "invoice"
+    changed_message = _("The lines of an issued invoice cannot change.")
+
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
@@ -256,16 +291,3 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.invoice_id and self._invoice_issued():
-            raise IssuedDocumentError(_("The lines of an issued invoice cannot change."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.invoice_id and self._invoice_issued():
-            raise IssuedDocumentError(_("The lines of an issued invoice cannot change."))
-        return super().delete(*args, **kwargs)
-
-    def _invoice_issued(self) -> bool:
-        return Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.ISSUED).exists()
