@@ -217,16 +217,7 @@ def _close_contract(
             facts = month_facts(seller=contract.seller, warehouse=warehouse, period=period, service_line=line)
         try:
             with _phase("engine"):
-                version = version_in_force(contract.rate_card, period)
-                specs = rule_specs(version)
-                computation = compute_invoice(
-                    facts,
-                    specs,
-                    currency=contract.rate_card.currency,
-                    customer_class=contract.customer_class,
-                    service_tax_rate=contract.rate_card.service_tax_rate,
-                    not_billed_kinds=version.not_billed_kinds,
-                )
+                version, specs, computation = price_month(contract, period, facts)
         except (RuleError, NoVersionInForce) as exc:
             outcome.problem = _problem(contract, exc)
             if invoice is not None and not invoice.is_stale:
@@ -339,6 +330,23 @@ def _insert_lines(invoice: Invoice, lines: list[dict[str, Any]]) -> None:
                 if row[index] is not None:
                     row[index] = dumps(row[index])
             copy.write_row((invoice.pk, position, *row))
+
+
+def price_month(contract: Contract, period: Period, facts: MonthFacts):
+    """The contract's month priced by the rate card version in force: (version, rule specs, computation).
+    Raises ``RuleError`` or ``NoVersionInForce`` when it cannot be priced. The close and the month-to-date
+    preview both price through here."""
+    version = version_in_force(contract.rate_card, period)
+    specs = rule_specs(version)
+    computation = compute_invoice(
+        facts,
+        specs,
+        currency=contract.rate_card.currency,
+        customer_class=contract.customer_class,
+        service_tax_rate=contract.rate_card.service_tax_rate,
+        not_billed_kinds=version.not_billed_kinds,
+    )
+    return version, specs, computation
 
 
 def _locked_invoice(contract: Contract, period: Period) -> Invoice | None:
@@ -624,21 +632,7 @@ def _digest_of_inputs(inputs: dict[tuple, int], service_line) -> str:
 def inputs_digest(seller_id: int, service_line, period: Period) -> str:
     """Which uploads' rows are in force for the seller, line and month, and how many of each: a draft whose
     digest differs from the store's now was computed from other rows (issue refuses it until a re-close)."""
-    parts = []
-    for key, kind in KINDS.items():
-        rows = kind.model.objects.filter(
-            seller_id=seller_id,
-            warehouse_id=service_line.warehouse_id,
-            service_line=service_line,
-            source=LedgerFile.Source.WAREHOUSE,
-            is_current=True,
-            **{f"{kind.date_field}__gte": period.first_day, f"{kind.date_field}__lt": period.next_first_day},
-        )
-        for file_id, count in (
-            rows.order_by().values_list("ledger_file_id").annotate(n=Count("pk")).order_by("ledger_file_id")
-        ):
-            parts.append(f"{key}:{file_id}:{count}")
-    return hashlib.sha256(";".join(parts).encode()).hexdigest()
+    return _digest_of_inputs(month_inputs(seller_id, period), service_line)
 
 
 def queue_close(

@@ -17,14 +17,14 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from billing.close import price_month
 from billing.models import SellerFigures
 from inventory.ledgers.store_facts import month_facts
 from inventory.models import LedgerFile, StockLedgerRow
 from portal.models import Seller
-from tariffs.engine import compute_invoice
 from tariffs.models import Contract
 from tariffs.rules import Period, RuleError
-from tariffs.selectors import NoVersionInForce, contracts_in_force, rule_specs, version_in_force
+from tariffs.selectors import NoVersionInForce, contracts_in_force
 
 VOLUME_DAYS = 90
 KEYS = (SellerFigures.Key.MONTH_TO_DATE, SellerFigures.Key.STORED_VOLUME)
@@ -49,16 +49,8 @@ def month_to_date(seller: Seller, *, today: date) -> dict[str, Any]:
             "currency": contract.rate_card.currency,
         }
         try:
-            version = version_in_force(contract.rate_card, period)
             facts = month_facts(seller=seller, warehouse=line.warehouse, period=period, service_line=line)
-            computation = compute_invoice(
-                facts,
-                rule_specs(version),
-                currency=contract.rate_card.currency,
-                customer_class=contract.customer_class,
-                service_tax_rate=contract.rate_card.service_tax_rate,
-                not_billed_kinds=version.not_billed_kinds,
-            )
+            version, _, computation = price_month(contract, period, facts)
         except (RuleError, NoVersionInForce) as exc:
             text = getattr(exc, "text", None)
             entry["problem"] = str(exc)
