@@ -11,13 +11,41 @@ from portal.models import Seller
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, bind=True)
-def close_seller_month_task(self, seller_id: int, period: str, user_id: int | None = None) -> str:
-    """One seller's month. A run redelivered after its worker died runs again (each invoice is one
-    transaction); after ``close.MAX_ATTEMPTS`` it gives up visibly (the run says so) instead of looping."""
-    seller = Seller.objects.get(pk=seller_id)
+def close_sellers_month_task(self, seller_ids: list[int], period: str, user_id: int | None = None) -> int:
+    """A batch of sellers' month (``close.queue_close``). A batch redelivered after its worker died runs again
+    (each invoice is one transaction; what was committed is found unchanged); a seller's run that has tried
+    ``close.MAX_ATTEMPTS`` times gives up visibly (the run says so) instead of looping. Returns how many
+    sellers it closed."""
     parsed = close.parse_period(period)
-    run = CloseRun.objects.filter(seller=seller, period=parsed.first_day).first()
-    if run is not None and run.status == CloseRun.Status.RUNNING and run.attempts >= close.MAX_ATTEMPTS:
+    gave_up = _give_up_runs(seller_ids, parsed)
+    sellers = list(Seller.objects.filter(pk__in=seller_ids).exclude(pk__in=gave_up))
+    user = None
+    if user_id is not None:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=user_id).first()
+    results = close.close_sellers_month(
+        sellers=sellers, period=parsed, by=user, task_id=self.request.id or ""
+    )
+    return len(results)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, bind=True)
+def close_seller_month_task(self, seller_id: int, period: str, user_id: int | None = None) -> int:
+    """One seller's month (a batch of one; tasks queued before batches keep working)."""
+    return close_sellers_month_task.run([seller_id], period, user_id)
+
+
+def _give_up_runs(seller_ids: list[int], period) -> set[int]:
+    """The sellers whose run is still running after ``close.MAX_ATTEMPTS`` attempts: marked failed."""
+    runs = CloseRun.objects.filter(
+        seller_id__in=seller_ids,
+        period=period.first_day,
+        status=CloseRun.Status.RUNNING,
+        attempts__gte=close.MAX_ATTEMPTS,
+    )
+    gave_up = set()
+    for run in runs:
         run.status = CloseRun.Status.FAILED
         run.problems = [
             {
@@ -31,14 +59,8 @@ def close_seller_month_task(self, seller_id: int, period: str, user_id: int | No
         ]
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "problems", "finished_at"])
-        return run.status
-    user = None
-    if user_id is not None:
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.filter(pk=user_id).first()
-    result = close.close_seller_month(seller=seller, period=parsed, by=user, task_id=self.request.id or "")
-    return result.run.status
+        gave_up.add(run.seller_id)
+    return gave_up
 
 
 @shared_task

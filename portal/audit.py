@@ -22,8 +22,29 @@ def record(
     now=None,
 ) -> AuditEvent:
     """Append one event: ``action`` (e.g. ``invoice.issued``) done to ``obj`` by ``by`` (a user) or a task."""
+    made = event(action, obj, by=by, task_id=task_id, seller=seller, data=data, now=now)
+    made.save()
+    return made
+
+
+def record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append the events ``event`` made, in one statement (a batch's changes, in the batch's transaction)."""
+    return AuditEvent.objects.bulk_create(events) if events else []
+
+
+def event(
+    action: str,
+    obj: models.Model,
+    *,
+    by=None,
+    task_id: str = "",
+    seller=None,
+    data: dict[str, Any] | None = None,
+    now=None,
+) -> AuditEvent:
+    """The event ``record`` appends, not yet saved."""
     seller_id = getattr(obj, "seller_id", None) if seller is None else seller.pk
-    return AuditEvent.objects.create(
+    return AuditEvent(
         at=now or timezone.now(),
         actor=by if (by is not None and getattr(by, "is_authenticated", False)) else None,
         task_id=task_id or "",

@@ -7,7 +7,7 @@ from datetime import date
 from django.db import connections
 from django.db.models import Q, Sum
 
-from inventory.models import StockLedgerRow
+from inventory.models import LedgerFile, StockLedgerRow
 from tariffs.messages import render_text
 from tariffs.rules import Text
 
@@ -86,6 +86,94 @@ def unexplained_drops(
     return [tuple(row[:6]) for row in found], found[0][6]
 
 
+def unexplained_drops_of_sellers(
+    seller_ids, warehouse_ids, first: date, last: date, source: str = "warehouse", *, limit: int
+) -> dict[int, tuple[list[tuple[str, date, int, int, int, int]], int]]:
+    """``unexplained_drops`` of many sellers in one query: {seller id: (first ``limit`` drops, how many)} for
+    the sellers with any. The same window per seller, warehouse and item; each seller's first ``limit`` in
+    the same order."""
+    seller_ids = sorted(set(seller_ids))
+    rows = StockLedgerRow.objects.filter(
+        seller_id__in=seller_ids, is_current=True, business_date__range=(first, last), source=source
+    )
+    if warehouse_ids:
+        rows = rows.filter(warehouse_id__in=warehouse_ids)
+    if connections[rows.db].vendor != "postgresql":
+        found = {
+            seller_id: unexplained_drops(seller_id, warehouse_ids, first, last, source, limit=limit)
+            for seller_id in seller_ids
+        }
+        return {seller_id: drops for seller_id, drops in found.items() if drops[1]}
+    inner, params = (
+        rows.order_by()
+        .values_list("seller_id", "warehouse_id", "item_id", "business_date", "stock_qty", "sales_qty", "pk")
+        .query.sql_with_params()
+    )
+    sql = f"""
+        SELECT seller_id, item_id, business_date, before, stock_qty, sales_qty,
+               before - stock_qty - sales_qty, total
+        FROM (
+            SELECT d.*,
+                   row_number() OVER (
+                       PARTITION BY seller_id ORDER BY warehouse_id, item_id, business_date, id
+                   ) AS n,
+                   count(*) OVER (PARTITION BY seller_id) AS total
+            FROM (
+                SELECT r.*, lag(r.stock_qty) OVER w AS before, lag(r.business_date) OVER w AS day_before
+                FROM ({inner})
+                    AS r (seller_id, warehouse_id, item_id, business_date, stock_qty, sales_qty, id)
+                WINDOW w AS (
+                    PARTITION BY r.seller_id, r.warehouse_id, r.item_id COLLATE "C"
+                    ORDER BY r.business_date, r.id
+                )
+            ) AS d
+            WHERE business_date - day_before = 1 AND stock_qty - before + sales_qty < 0
+        ) AS t
+        WHERE n <= %s
+        ORDER BY seller_id, n"""
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        found = cursor.fetchall()
+    result: dict[int, tuple[list, int]] = {}
+    for row in found:
+        drops = result.setdefault(row[0], ([], row[7]))
+        drops[0].append(tuple(row[1:7]))
+    return result
+
+
+def sellers_with_other_findings(seller_ids, warehouse_ids, first: date, last: date) -> set[int]:
+    """Of ``seller_ids``, those whose month has a row that ``stock_findings`` looks at beyond the drops: a
+    volume that disagrees with the dimensions (a small partial index holds those rows), or the seller's own
+    records (only rows of the sellers' own stored stock uploads of the month are looked at)."""
+    seller_ids = list(seller_ids)
+    scope = {"seller_id__in": seller_ids, "is_current": True, "business_date__range": (first, last)}
+    if warehouse_ids:
+        scope["warehouse_id__in"] = list(warehouse_ids)
+    found = set(
+        StockLedgerRow.objects.filter(volume_mismatch=True, **scope)
+        .order_by()
+        .values_list("seller_id", flat=True)
+        .distinct()
+    )
+    own_files = LedgerFile.objects.filter(
+        Q(period_start__isnull=True) | Q(period_start__lte=last, period_end__gte=first),
+        kind=LedgerFile.Kind.STOCK,
+        source=LedgerFile.Source.SELLER,
+        status=LedgerFile.Status.STORED,
+    )
+    if warehouse_ids:
+        own_files = own_files.filter(warehouse_id__in=list(warehouse_ids))
+    own_files = list(own_files.values_list("pk", flat=True))
+    if own_files:
+        found.update(
+            StockLedgerRow.objects.filter(ledger_file_id__in=own_files, source="seller", **scope)
+            .order_by()
+            .values_list("seller_id", flat=True)
+            .distinct()
+        )
+    return found
+
+
 def _unexplained_drops_in_python(rows, limit: int):
     """SQLite (development): the same walk in Python."""
     found, total = [], 0
@@ -104,10 +192,40 @@ def _unexplained_drops_in_python(rows, limit: int):
     return found, total
 
 
+def stock_findings_of_sellers(
+    seller_ids, warehouse_ids, first: date, last: date, source: str = "warehouse"
+) -> dict[int, tuple[list[Finding], int]]:
+    """``stock_findings`` of many sellers ({seller id: (findings, how many)}, every seller given): the drops
+    of all in one query; the other checks only for the sellers with rows they look at."""
+    seller_ids = sorted(set(seller_ids))
+    drops = unexplained_drops_of_sellers(seller_ids, warehouse_ids, first, last, source, limit=MAX_FINDINGS)
+    others = sellers_with_other_findings(seller_ids, warehouse_ids, first, last)
+    return {
+        seller_id: stock_findings(
+            seller_id,
+            warehouse_ids,
+            first,
+            last,
+            source,
+            drops=drops.get(seller_id, ([], 0)),
+            only_drops=seller_id not in others,
+        )
+        for seller_id in seller_ids
+    }
+
+
 def stock_findings(
-    seller, warehouse_ids, first: date, last: date, source: str = "warehouse"
+    seller,
+    warehouse_ids,
+    first: date,
+    last: date,
+    source: str = "warehouse",
+    *,
+    drops: tuple[list, int] | None = None,
+    only_drops: bool = False,
 ) -> tuple[list[Finding], int]:
-    """Findings (at most MAX_FINDINGS) and how many there are in all."""
+    """Findings (at most MAX_FINDINGS) and how many there are in all. (``drops``: the seller's
+    ``unexplained_drops`` already found; ``only_drops``: the month has no row the other checks look at.)"""
     findings: list[Finding] = []
     total = 0
 
@@ -118,7 +236,9 @@ def stock_findings(
             findings.append(finding)
 
     rows = month_rows(seller, warehouse_ids, first, last)
-    drops, drop_count = unexplained_drops(seller, warehouse_ids, first, last, source, limit=MAX_FINDINGS)
+    if drops is None:
+        drops = unexplained_drops(seller, warehouse_ids, first, last, source, limit=MAX_FINDINGS)
+    drops, drop_count = drops
     for item, day, before, stock, sales, missing in drops:
         findings.append(
             Finding(
@@ -133,6 +253,9 @@ def stock_findings(
             )
         )
     total = drop_count
+    if only_drops:
+        findings.sort(key=lambda f: (f.day, f.item_id, f.kind))
+        return findings, total
     for item, day, total_volume in rows.filter(volume_mismatch=True).values_list(
         "item_id", "business_date", "total_volume_m3"
     )[: MAX_FINDINGS * 5]:

@@ -309,6 +309,13 @@ class StockLedgerRow(LedgerRowBase):
             # ``stock_rows_page``, and every index costs a million-row upload about 2 s (issue 11 bench).
             replaced_rows_index("stock_row_replaced"),
             rows_page_index("stock_rows_page", "business_date"),
+            # The rows whose volume disagrees with their dimensions (few): the close asks which sellers of
+            # a batch have any without reading their months (``checks.sellers_with_other_findings``).
+            models.Index(
+                fields=["seller", "business_date"],
+                name="stock_rows_volume_mismatch",
+                condition=models.Q(is_current=True, volume_mismatch=True),
+            ),
             # A seller's rows of one item (search, sort by item): the natural key's index serves them
             # (``stock_row_natural_key``: seller, item, day, ... over the rows in force; migration 0015).
         ]

@@ -74,7 +74,7 @@ def test_a_refused_issue_is_an_admin_message_naming_the_invoice(world, finance):
 
 def test_ops_close_a_month_again_and_finance_cannot(world, ops, client):
     seller, _, draft = world
-    with mock.patch("billing.tasks.close_seller_month_task.delay") as delay:
+    with mock.patch("billing.tasks.close_sellers_month_task.delay") as delay:
         response = act(ops, "close_again", draft)
     assert texts(response) == ["The close of 2016-06 is queued for 1 seller."]
     run = CloseRun.objects.get()

@@ -21,6 +21,7 @@ from tests.conftest import start_worker, stop_worker, wait_for
 
 JUNE = Period(2016, 6)
 SELLERS = 12
+BATCH = 5
 VISIBILITY_TIMEOUT = 3
 
 
@@ -54,7 +55,7 @@ def assert_no_partial_invoice(expected: dict) -> None:
 @pytest.mark.worker
 @pytest.mark.slow
 def test_a_worker_killed_mid_close_leaves_no_partial_invoice_and_the_task_runs_again(
-    transactional_db, tmp_path
+    transactional_db, tmp_path, monkeypatch
 ):
     from django.db import connection
 
@@ -69,6 +70,7 @@ def test_a_worker_killed_mid_close_leaves_no_partial_invoice_and_the_task_runs_a
         for seller in sellers
     }
     expected = {code: clean_close(contract) for code, contract in contracts.items()}
+    codes = sorted(contracts)  # the close takes its sellers in code order
     queue = f"test-close-{uuid.uuid4().hex[:8]}"
     broker_env = {
         "REDIS_URL": django_settings.REDIS_URL,
@@ -79,6 +81,7 @@ def test_a_worker_killed_mid_close_leaves_no_partial_invoice_and_the_task_runs_a
     first = start_worker(broker_env=broker_env, tmp_path=tmp_path, queue=queue)
     second = None
     try:
+        monkeypatch.setattr(close, "BATCH_SIZE", BATCH)  # three tasks: 5, 5 and 2 sellers
         close.queue_close(JUNE, sellers)
 
         def in_the_middle() -> bool:
@@ -95,7 +98,19 @@ def test_a_worker_killed_mid_close_leaves_no_partial_invoice_and_the_task_runs_a
         interrupted = list(
             CloseRun.objects.filter(status=CloseRun.Status.RUNNING).values_list("seller__code", flat=True)
         )
-        assert len(interrupted) == 1  # the task the worker was running when it died
+        # the rest of the batch the worker was running when it died; the batches after it still queued
+        batches = [codes[start : start + BATCH] for start in range(0, SELLERS, BATCH)]
+        [batch] = [batch for batch in batches if set(interrupted) & set(batch)]
+        assert 1 <= len(interrupted) and set(interrupted) <= set(batch)
+        # a batch's drafts are written in one transaction: all of the batch's sellers, or none of them
+        written_of_batch = set(
+            Invoice.objects.filter(seller__code__in=batch).values_list("seller__code", flat=True)
+        )
+        assert written_of_batch in (set(), set(batch))
+        later = [code for b in batches[batches.index(batch) + 1 :] for code in b]
+        assert set(
+            CloseRun.objects.filter(status=CloseRun.Status.QUEUED).values_list("seller__code", flat=True)
+        ) == set(later)
         assert 2 <= Invoice.objects.count() < SELLERS
         assert_no_partial_invoice(expected)
 
@@ -117,4 +132,4 @@ def test_a_worker_killed_mid_close_leaves_no_partial_invoice_and_the_task_runs_a
     assert Invoice.objects.count() == SELLERS
     assert_no_partial_invoice(expected)  # and all of them there: the result of a clean close
     attempts = dict(CloseRun.objects.values_list("seller__code", "attempts"))
-    assert attempts == {code: 2 if code in interrupted else 1 for code in contracts}
+    assert attempts == {code: 2 if code in batch else 1 for code in contracts}  # the batch ran again
