@@ -274,6 +274,7 @@ def stock_rows(contract, period: date) -> None:
         source=LedgerFile.Source.WAREHOUSE,
         original_name="stock.csv",
         sha256=f"{contract.pk:064d}",
+        dedupe_key=f"statement-stock:{contract.pk}",
         status="stored",
     )
     rows = []
