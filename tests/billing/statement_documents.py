@@ -63,12 +63,13 @@ def statement_world(
     operator=None,
     seller_code: str | None = None,
     seller_name: str | None = None,
+    warehouse_code: str | None = None,
 ):
     """(seller, contract) of a seller reading ``language`` under ``card``."""
     operator = operator or statement_operator()
     name, legal, tax_id = SELLER_NAMES[language]
     warehouse = WarehouseFactory(
-        code=f"WH-{currency}-{operator.code}".upper()[:40],
+        code=warehouse_code or f"WH-{currency}-{operator.code}".upper()[:40],
         operator=operator,
         currency=currency,
         default_line=False,

@@ -205,8 +205,9 @@ def test_a_long_statement_numbers_its_pages_and_repeats_the_table_header(languag
     assert count >= 5
     for number, page in enumerate(pages, start=1):
         assert page_of.format(page=number, pages=count) in flat(page)
-        assert header in page  # the detail's (or pass-through's) header on every page
-    assert "300" in pages[-1]  # the last line is on the last page
+        if "SO201606" in page:  # a page with detail lines starts with the table's header
+            assert header in page
+    assert all("SO201606" in page for page in pages[1:-1])
 
 
 @pytest.mark.django_db
