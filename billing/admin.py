@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from billing import close, services
 from billing.models import Allocation, CloseRun, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Payment
 from billing.selectors import open_balances
+from billing.statements.admin_actions import download_statement_pdf
 from portal.models import Seller
 from portal.money import CURRENCIES, round_money
 from tariffs.rules import Period, RuleError
@@ -223,7 +224,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ["number", "seller__code"]
     list_select_related = ["seller", "operator"]
     inlines = [InvoiceLineInline, CreditNoteOfInvoiceInline, AllocationInline]
-    actions = ["close_again", "issue", "record_send", "supplementary_draft"]
+    actions = ["close_again", "issue", "record_send", "supplementary_draft", download_statement_pdf]
     fieldsets = [
         (
             None,
@@ -580,7 +581,7 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     search_fields = ["number", "seller__code", "invoice__number"]
     list_select_related = ["invoice", "seller", "created_by"]
     inlines = [CreditNoteLineInline]
-    actions = ["issue"]
+    actions = ["issue", download_statement_pdf]
 
     def has_add_permission(self, request, obj=None):
         return request.user.has_perm("billing.add_creditnote")

@@ -85,3 +85,12 @@ def mark_overdue_task() -> int:
     """Beat, daily: issued invoices past their due date and not fully paid become overdue (idempotent: an
     overdue invoice is not marked again)."""
     return services.mark_overdue()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_statement_task(statement_file_id: int) -> str:
+    """Render a stored statement or credit note PDF (``billing.statements``); a second run stores nothing
+    more (a ready file is left as it is)."""
+    from billing.statements import render_statement_file
+
+    return render_statement_file(statement_file_id).status

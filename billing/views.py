@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import View
@@ -26,7 +29,8 @@ from billing.exports import (
     text_of,
 )
 from billing.filters import InvoiceFilter
-from billing.models import Invoice
+from billing.models import Invoice, StatementFile
+from billing.statements import document_filename, request_statement
 from billing.tables import InvoiceTable, StorageRowTable, cost_text
 from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.views import row_table_class
@@ -260,3 +264,40 @@ class InvoiceDownloadView(InvoiceMixin, View):
             f'attachment; filename="{detail_filename(invoice, self.file_format)}"'
         )
         return response
+
+
+class InvoicePdfView(InvoiceMixin, View):
+    """The statement PDF of an issued invoice in a language (``?language=``, default the seller's), rendered
+    once on a worker and then served from its stored file. Until it is stored the page says it is being
+    prepared and reloads itself (the request renders nothing). A draft has no PDF for sellers yet."""
+
+    REFRESH_SECONDS = 3
+
+    def get(self, request, pk):
+        invoice = self.get_invoice()
+        languages = dict(settings.LANGUAGES)
+        language = request.GET.get("language")
+        if language not in languages:
+            language = self.seller.language if self.seller.language in languages else settings.LANGUAGE_CODE
+        if not invoice.is_issued:
+            messages.info(request, _("The PDF statement is available once the invoice is issued."))
+            return redirect("billing:invoice-detail", pk=invoice.pk)
+        stored = request_statement(invoice, language)
+        if stored.status == StatementFile.Status.READY:
+            return FileResponse(
+                stored.file.open("rb"),
+                as_attachment=True,
+                filename=document_filename(invoice, language),
+                content_type="application/pdf",
+            )
+        return render(
+            request,
+            "billing/statement_preparing.html",
+            {
+                "invoice": invoice,
+                "stored": stored,
+                "language_name": languages[language],
+                "refresh": self.REFRESH_SECONDS,
+                "failed": stored.status == StatementFile.Status.FAILED,
+            },
+        )

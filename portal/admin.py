@@ -246,6 +246,26 @@ class OperatorAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "country", "registration_number"]
     list_filter = ["country"]
     search_fields = ["code", "name", "legal_name", "registration_number"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "legal_name", "country", "address"]}),
+        (
+            _("Registration and tax"),
+            {"fields": ["registration_number", "tax_id", "invoice_registration_number"]},
+        ),
+        (
+            _("Bank details printed on statements"),
+            {
+                "fields": [
+                    "bank_name",
+                    "bank_account_name",
+                    "bank_account_number",
+                    "bank_swift",
+                    "bank_details",
+                ]
+            },
+        ),
+        (_("Disputes"), {"fields": ["dispute_window_days"]}),
+    ]
 
 
 class ServiceLineInline(admin.TabularInline):

@@ -9,6 +9,7 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -222,6 +223,44 @@ class Operator(models.Model):
         help_text=_("Tax or qualified-invoice registration number printed on invoices."),
     )
     address = models.TextField(_("address"), blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
+    invoice_registration_number = models.CharField(
+        _("qualified invoice registration number"),
+        max_length=14,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^T[0-9]{13}\Z",
+                _("Enter T followed by 13 digits, e.g. T1234567890123."),
+                code="invalid_invoice_registration_number",
+            )
+        ],
+        help_text=_("Japan's qualified invoice system: T followed by 13 digits, printed on JPY statements."),
+    )
+    bank_name = models.CharField(_("bank name"), max_length=200, blank=True)
+    bank_account_name = models.CharField(_("account name"), max_length=200, blank=True)
+    bank_account_number = models.CharField(_("account number"), max_length=60, blank=True)
+    bank_swift = models.CharField(
+        _("SWIFT / BIC"),
+        max_length=11,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?\Z",
+                _("Enter a SWIFT / BIC code of 8 or 11 capital letters and digits."),
+                code="invalid_swift",
+            )
+        ],
+    )
+    bank_details = models.TextField(
+        _("other bank details"), blank=True, help_text=_("Branch, address, routing code: printed as written.")
+    )
+    dispute_window_days = models.PositiveSmallIntegerField(
+        _("dispute window (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Days after issue during which a seller may dispute an invoice line (SPEC §10)."),
+    )
 
     class Meta:
         db_table = "inventory_operator"  # the table of the model's first home, kept when it moved here

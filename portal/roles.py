@@ -61,6 +61,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "billing.creditnoteline": (VIEW,),
     "billing.payment": (VIEW,),
     "billing.allocation": (VIEW,),
+    "billing.statementfile": (VIEW,),  # the stored statement PDFs (rendered by a worker)
     "portal.auditevent": (VIEW,),
 }
 # Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).

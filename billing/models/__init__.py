@@ -6,6 +6,7 @@ from .credit import CreditNote, CreditNoteLine
 from .figures import SellerFigures
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
 from .payments import Allocation, Payment
+from .statements import StatementFile
 
 __all__ = [
     "MONEY",
@@ -18,4 +19,5 @@ __all__ = [
     "IssuedDocumentError",
     "Payment",
     "SellerFigures",
+    "StatementFile",
 ]
