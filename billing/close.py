@@ -1,7 +1,9 @@
 """The monthly close (SPEC §9, issue 12): a seller's month becomes one draft invoice per contract.
 
-``close_seller_month`` is the one service; the Celery task, the admin action, the beat schedule and
-``manage.py close_period`` all call it. For each contract of the seller in force in the month:
+``close_sellers_month`` is the one service (``close_seller_month`` is a batch of one); the Celery task (a
+batch of ``BATCH_SIZE`` sellers), the admin action, the beat schedule and ``manage.py close_period`` call it.
+A batch reads its sellers' inputs, facts, findings and drafts in a few set-based queries. For each contract
+of a seller in force in the month:
 
 1. the facts come from SQL over the stored warehouse-source rows in force (``inventory.ledgers.store_facts``);
 2. the rate card version in force prices them (``tariffs.engine.compute_invoice``);
@@ -14,9 +16,10 @@ lists, no version in force) is listed on the seller's ``CloseRun`` for ops; the 
 are still closed. Rows of a service line with no contract in force are listed too.
 Every write is an audit event.
 
-Safe to run twice, at once, or to be killed: one transaction per invoice, the unique (contract, month) of a
-regular invoice, and a lock on its row; a run killed in the middle leaves the invoices it committed and no
-partial one, and the next run completes the rest.
+Safe to run twice, at once, or to be killed: the drafts of a batch are written in one transaction under the
+locks of their contracts and invoices (an invoice changed since the batch read it is closed again alone,
+under its lock); the unique (contract, month) of a regular invoice; a run killed in the middle leaves the
+drafts it committed and no partial one, and the next run completes the rest.
 """
 
 from __future__ import annotations

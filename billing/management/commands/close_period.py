@@ -41,8 +41,14 @@ class Command(BaseCommand):
             return
         sellers = close.sellers_to_close(period) if sellers is None else sellers
         failed = []
+        results = {}
+        for start in range(0, len(sellers), close.BATCH_SIZE):  # in batches, as the workers close them
+            batch = close.close_sellers_month(
+                sellers=sellers[start : start + close.BATCH_SIZE], period=period
+            )
+            results.update((result.run.seller_id, result) for result in batch)
         for seller in sellers:
-            result = close.close_seller_month(seller=seller, period=period)
+            result = results[seller.pk]
             written = result.run.drafts_written
             unchanged = result.run.drafts_unchanged
             self.stdout.write(f"{seller.code} {period}: {written} draft(s) written, {unchanged} unchanged")
