@@ -23,6 +23,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "portal.selleruser": (VIEW, ADD, CHANGE),  # a seller login's membership and role (never a staff user)
     "portal.user": (VIEW, CHANGE),  # seller logins only, and only activate / deactivate
     "portal.invitation": (VIEW, CHANGE),  # resend (a new link) and revoke
+    "portal.billingcontact": (VIEW, ADD, CHANGE, DELETE),  # who receives a seller's invoices (Seller inline)
     "portal.operator": (VIEW, ADD, CHANGE),
     "portal.warehouse": (VIEW, ADD, CHANGE),
     "portal.serviceline": (VIEW, ADD, CHANGE),
