@@ -62,6 +62,10 @@ OPS: dict[str, tuple[str, ...]] = {
     "billing.creditnoteline": (VIEW,),
     "billing.payment": (VIEW,),
     "billing.allocation": (VIEW,),
+    "billing.invoicesend": (
+        VIEW,
+    ),  # each request to email an invoice (finance sends: billing.invoice "send")
+    "billing.invoicedelivery": (VIEW,),  # each email to a billing contact and its result (failures)
     "portal.auditevent": (VIEW,),
 }
 # Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).
