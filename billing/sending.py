@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from post_office.models import STATUS, Attachment
 from post_office.settings import get_message_id_fqdn
@@ -40,7 +41,8 @@ from billing.statements import statement_pdf
 from portal import audit
 from portal.emails import send_templated_email
 from portal.models import BillingContact
-from tariffs.rules import Period, format_amount
+from portal.money import MINOR_UNITS, round_money
+from tariffs.rules import Period
 
 MAX_ATTEMPTS = 5  # a send whose task keeps dying gives up (visibly) instead of looping
 
@@ -238,6 +240,15 @@ def _content(data: bytes):
 
 
 def email_context(invoice: Invoice, contact: BillingContact) -> dict:
+    """What the invoice email shows, amounts and dates in the contact's language (``CNY 1,234.56``,
+    ``VND 1.234.567``; GLOSSARY)."""
+    digits = MINOR_UNITS.get(invoice.currency, 2)
+    with translation.override(contact.language):
+        total = number_format(
+            round_money(invoice.total, invoice.currency), digits, use_l10n=True, force_grouping=True
+        )
+        issue_date = date_format(invoice.issue_date, "DATE_FORMAT") if invoice.issue_date else ""
+        due_date = date_format(invoice.due_date, "DATE_FORMAT") if invoice.due_date else ""
     return {
         "invoice": invoice,
         "contact": contact,
@@ -245,11 +256,9 @@ def email_context(invoice: Invoice, contact: BillingContact) -> dict:
         "operator": invoice.operator,
         "number": invoice.number,
         "period": f"{invoice.period:%Y-%m}",
-        "total": format_amount(invoice.total, invoice.currency),
-        "balance": format_amount(invoice.balance, invoice.currency),
-        "currency": invoice.currency,
-        "issue_date": invoice.issue_date,
-        "due_date": invoice.due_date,
+        "total": f"{invoice.currency} {total}",
+        "issue_date": issue_date,
+        "due_date": due_date,
         "url": invoice_url(invoice),
     }
 
