@@ -316,7 +316,9 @@ def _record_outcome(send_id: int, *, now: datetime) -> None:
     invoice_id = InvoiceSend.objects.values_list("invoice_id", flat=True).get(pk=send_id)
     with transaction.atomic():
         Invoice.objects.select_for_update().get(pk=invoice_id)  # the invoice first, as the services lock
-        send = InvoiceSend.objects.select_for_update().select_related("requested_by").get(pk=send_id)
+        send = (
+            InvoiceSend.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=send_id)
+        )
         deliveries = list(send.deliveries.order_by("pk"))
         sent = [d for d in deliveries if d.status == InvoiceDelivery.Status.SENT]
         if sent and send.recorded_at is None:

@@ -21,6 +21,7 @@ PASSWORD = "a-Strong-test-pass-42"
 class SellerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Seller
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"seller-{n}")
     name = factory.Sequence(lambda n: f"Seller {n}")
