@@ -178,7 +178,9 @@ class BillingContactInline(admin.TabularInline):
     fields = ["email", "name", "language"]
     extra = 0
     min_num = 1
-    validate_min = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, validate_min=True, **kwargs)  # deleting all: an error
 
 
 @admin.register(Seller)
