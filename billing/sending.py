@@ -305,6 +305,11 @@ def sync_deliveries(*, now: datetime | None = None) -> int:
             delivery.save(update_fields=["status", "sent_at", "retries", "last_error"])
             changed_sends.add(delivery.send_id)
             changed += 1
+    # Sends whose emails were all settled while the task was still queuing them finish now.
+    settled = InvoiceSend.objects.filter(status=InvoiceSend.Status.QUEUED).exclude(
+        deliveries__status=InvoiceDelivery.Status.QUEUED
+    )
+    changed_sends.update(settled.values_list("pk", flat=True))
     for send_id in sorted(changed_sends):
         _record_outcome(send_id, now=now)
     return changed

@@ -330,3 +330,24 @@ def test_a_worker_process_sends_an_invoice_issued_for_a_seller_who_opted_in(emai
     sending.sync_deliveries()
     invoice.refresh_from_db()
     assert invoice.delivery_status == "sent"
+
+
+@pytest.mark.django_db
+def test_a_send_whose_emails_went_before_its_task_finished_is_finished_by_the_next_sync(media, sent_mail):
+    seller, invoice = world_with_contacts()
+    send = sending.send_invoice(invoice=invoice)
+    sending.deliver_send(send_id=send.pk)
+    InvoiceSend.objects.filter(pk=send.pk).update(status="preparing")  # the task is still queuing ...
+    sent_mail()
+    assert sending.sync_deliveries() == 4  # ... when the emails go: counted on the invoice, not finished
+    send.refresh_from_db()
+    assert send.status == "preparing" and send.recorded_at is not None
+    InvoiceSend.objects.filter(pk=send.pk).update(status="queued")  # the task ends
+
+    assert sending.sync_deliveries() == 0
+
+    send.refresh_from_db()
+    assert send.status == "finished"
+    invoice.refresh_from_db()
+    assert invoice.sent_count == 1
+    assert AuditEvent.objects.filter(action="invoice.send_finished", object_id=str(invoice.pk)).count() == 1
