@@ -10,18 +10,28 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing import close, services
-from billing.models import Allocation, CloseRun, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Payment
+from billing import close, sending, services
+from billing.models import (
+    Allocation,
+    CloseRun,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceDelivery,
+    InvoiceLine,
+    InvoiceSend,
+    Payment,
+)
 from billing.selectors import open_balances
 from billing.statements.admin_actions import download_statement_pdf
-from portal.models import Seller
+from portal.models import Operator, Seller
 from portal.money import CURRENCIES, round_money
 from tariffs.rules import Period, RuleError
 from tariffs.rules.lines import SECTIONS
@@ -113,6 +123,33 @@ class AllocationInline(ReadOnlyInline):
     fields = readonly_fields = ["payment", "amount", "created_at", "created_by"]
 
 
+class DeliveryOfInvoiceInline(ReadOnlyInline):
+    """Every email of the invoice: to whom, in which language, asked by whom, and its result."""
+
+    model = InvoiceDelivery
+    fk_name = "invoice"
+    fields = readonly_fields = [
+        "email",
+        "language",
+        "requested",
+        "status",
+        "retries",
+        "last_error",
+        "queued_at",
+        "sent_at",
+        "message_id",
+    ]
+    verbose_name_plural = _("emails to the billing contacts")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("send__requested_by")
+
+    @admin.display(description=_("requested"))
+    def requested(self, obj):
+        who = obj.send.requested_by or obj.send.get_trigger_display()
+        return f"{obj.send.requested_at:%Y-%m-%d %H:%M} · {who}"
+
+
 class CreditNoteOfInvoiceInline(ReadOnlyInline):
     model = CreditNote
     fields = readonly_fields = ["number", "status", "total", "reason", "issue_date"]
@@ -154,6 +191,27 @@ class CreditNoteForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
     description = forms.CharField(label=_("Line description"), max_length=500)
     amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=4)
+
+
+class SendMonthForm(forms.Form):
+    month = forms.CharField(label=_("Month (YYYY-MM)"), max_length=7)
+    operator = forms.ModelChoiceField(
+        label=_("Operator"),
+        queryset=Operator.objects.order_by("name"),
+        required=False,
+        help_text=_("Leave empty for every operator."),
+    )
+    resend = forms.BooleanField(
+        label=_("Also invoices sent before"),
+        required=False,
+        help_text=_("Unticked, only the month's issued invoices not sent yet are emailed."),
+    )
+
+    def clean_month(self):
+        period = _period(self.cleaned_data["month"])
+        if period is None:
+            raise forms.ValidationError(_("Give the month as YYYY-MM, e.g. 2026-06."))
+        return period
 
 
 class PaymentForm(forms.Form):
@@ -223,8 +281,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
     ]
     search_fields = ["number", "seller__code"]
     list_select_related = ["seller", "operator"]
-    inlines = [InvoiceLineInline, CreditNoteOfInvoiceInline, AllocationInline]
-    actions = ["close_again", "issue", "record_send", "supplementary_draft", download_statement_pdf]
+    inlines = [InvoiceLineInline, CreditNoteOfInvoiceInline, AllocationInline, DeliveryOfInvoiceInline]
+    actions = ["close_again", "issue", "send_by_email", "supplementary_draft", download_statement_pdf]
+    change_form_template = "admin/billing/invoice/change_form.html"
     fieldsets = [
         (
             None,
@@ -385,20 +444,25 @@ class InvoiceAdmin(ReadOnlyAdmin):
                 % {"count": issued},
             )
 
-    @admin.action(description=_("Record a send of selected invoices"), permissions=["send"])
-    def record_send(self, request, queryset):
-        sent = 0
+    @admin.action(description=_("Email selected invoices to their billing contacts"), permissions=["send"])
+    def send_by_email(self, request, queryset):
+        queued = 0
         for invoice in queryset.order_by("pk"):
             try:
-                services.record_send(invoice=invoice, by=request.user)
+                sending.send_invoice(invoice=invoice, by=request.user)
             except services.BillingError as exc:
                 self.message_user(request, _error(exc), messages.ERROR)
             else:
-                sent += 1
-        if sent:
+                queued += 1
+        if queued:
             self.message_user(
                 request,
-                ngettext("%(count)d send recorded.", "%(count)d sends recorded.", sent) % {"count": sent},
+                ngettext(
+                    "%(count)d invoice is being emailed to its billing contacts.",
+                    "%(count)d invoices are being emailed to their billing contacts.",
+                    queued,
+                )
+                % {"count": queued},
             )
 
     @admin.action(description=_("Write a supplementary draft (under-billing)"), permissions=["close"])
@@ -446,8 +510,83 @@ class InvoiceAdmin(ReadOnlyAdmin):
             path(
                 "balances/", self.admin_site.admin_view(self.balances_view), name="billing_invoice_balances"
             ),
+            path(
+                "send-month/",
+                self.admin_site.admin_view(self.send_month_view),
+                name="billing_invoice_send_month",
+            ),
+            path(
+                "<int:pk>/send/",
+                self.admin_site.admin_view(self.send_one_view),
+                name="billing_invoice_send",
+            ),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_send": self.has_send_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_send": self.has_send_permission(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def send_one_view(self, request, pk):
+        """The invoice page's button "Email to the billing contacts" (POST only)."""
+        if not self.has_send_permission(request) or request.method != "POST":
+            raise PermissionDenied
+        invoice = Invoice.objects.filter(pk=pk).first()
+        if invoice is None:
+            raise Http404
+        try:
+            sending.send_invoice(invoice=invoice, by=request.user)
+        except services.BillingError as exc:
+            self.message_user(request, _error(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Invoice %(number)s is being emailed to its billing contacts.")
+                % {"number": invoice.number},
+            )
+        return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+
+    def send_month_view(self, request):
+        """Email every issued invoice of a month (one operator's, or all) to the sellers' billing contacts."""
+        if not self.has_send_permission(request):
+            raise PermissionDenied
+        form = SendMonthForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            period = form.cleaned_data["month"]
+            result = sending.send_month(
+                period=period,
+                operator=form.cleaned_data["operator"],
+                by=request.user,
+                resend=form.cleaned_data["resend"],
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d invoice of %(period)s is being emailed.",
+                    "%(count)d invoices of %(period)s are being emailed.",
+                    len(result.sends),
+                )
+                % {"count": len(result.sends), "period": period},
+                messages.SUCCESS if result.sends else messages.WARNING,
+            )
+            for invoice, why in result.skipped:
+                self.message_user(
+                    request,
+                    _("%(number)s not emailed: %(why)s") % {"number": invoice.number, "why": why},
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(f"{reverse('admin:billing_invoicedelivery_changelist')}")
+        return _form_page(
+            self,
+            request,
+            title=_("Email a month's invoices"),
+            form=form,
+            intro=_("Each issued invoice of the month goes to every billing contact of its seller."),
+        )
 
     def balances_view(self, request):
         if not self.has_view_permission(request):
@@ -691,3 +830,75 @@ class AllocationAdmin(ReadOnlyAdmin):
     list_display = ["payment", "invoice", "amount", "created_at", "created_by"]
     list_select_related = ["payment__seller", "invoice__seller", "created_by"]
     search_fields = ["invoice__number", "payment__bank_reference", "payment__seller__code"]
+
+
+# --- sending (SPEC §9 Send) ---------------------------------------------------------------------------------
+
+
+class DeliveryOfSendInline(ReadOnlyInline):
+    model = InvoiceDelivery
+    fields = readonly_fields = [
+        "email",
+        "name",
+        "language",
+        "status",
+        "retries",
+        "last_error",
+        "queued_at",
+        "sent_at",
+        "message_id",
+    ]
+
+
+@admin.register(InvoiceSend)
+class InvoiceSendAdmin(ReadOnlyAdmin):
+    list_display = [
+        "invoice",
+        "trigger",
+        "status",
+        "requested_by",
+        "requested_at",
+        "attempts",
+        "queued_at",
+        "recorded_at",
+        "finished_at",
+        "problem",
+    ]
+    list_filter = ["status", "trigger", "requested_at"]
+    search_fields = ["invoice__number", "invoice__seller__code"]
+    list_select_related = ["invoice__seller", "requested_by"]
+    inlines = [DeliveryOfSendInline]
+
+
+class DeliveryMonthFilter(MonthFilter):
+    field = "invoice__period"
+
+    def lookups(self, request, model_admin):
+        months = Invoice.objects.filter(deliveries__isnull=False).order_by("-period")
+        months = months.values_list("period", flat=True).distinct()
+        return [(f"{month:%Y-%m}", f"{month:%Y-%m}") for month in months[:36]]
+
+
+@admin.register(InvoiceDelivery)
+class InvoiceDeliveryAdmin(ReadOnlyAdmin):
+    """Every invoice email and its result; filter on *failed* to see what did not reach a contact."""
+
+    list_display = [
+        "invoice",
+        "seller",
+        "email",
+        "language",
+        "status",
+        "retries",
+        "last_error",
+        "queued_at",
+        "sent_at",
+    ]
+    list_filter = ["status", DeliveryMonthFilter, "language", "send__trigger"]
+    search_fields = ["invoice__number", "email", "invoice__seller__code"]
+    list_select_related = ["invoice__seller"]
+    date_hierarchy = "queued_at"
+
+    @admin.display(description=_("seller"), ordering="invoice__seller__code")
+    def seller(self, obj):
+        return obj.invoice.seller.code

@@ -154,6 +154,9 @@ def _issue(invoice: Invoice, *, by, now: datetime) -> None:
         now=now,
     )
     apply_credit_balance(invoice=invoice, by=by, now=now)
+    from billing.sending import send_at_issue  # sending uses this module
+
+    send_at_issue(invoice=invoice, by=by, now=now)  # a seller who opted in: emailed once this commits
 
 
 def _label(invoice: Invoice) -> str:
@@ -167,8 +170,12 @@ def _lock_seller(seller_id: int) -> Seller:
 # --- delivery and payment status ----------------------------------------------------------------------------
 
 
-def record_send(*, invoice: Invoice, by=None, now: datetime | None = None) -> Invoice:
-    """Record one send of an issued invoice (the emailing itself is the statement's service)."""
+def record_send(
+    *, invoice: Invoice, by=None, now: datetime | None = None, data: dict[str, Any] | None = None
+) -> Invoice:
+    """Record one send of an issued invoice: counted, ``delivery_status`` sent, audited with ``data`` (the
+    emailing itself is ``billing.sending``, which calls this when a send's first email reaches the server).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -180,7 +187,7 @@ def record_send(*, invoice: Invoice, by=None, now: datetime | None = None) -> In
         locked.last_sent_at = now
         locked.delivery_status = Invoice.Delivery.SENT
         locked.save(update_fields=["sent_count", "last_sent_at", "delivery_status"])
-        audit.record("invoice.sent", locked, by=by, data={"send": locked.sent_count}, now=now)
+        audit.record("invoice.sent", locked, by=by, data={**(data or {}), "send": locked.sent_count}, now=now)
     return locked
 
 

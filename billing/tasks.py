@@ -94,3 +94,25 @@ def render_statement_task(statement_file_id: int) -> str:
     from billing.statements import render_statement_file
 
     return render_statement_file(statement_file_id).status
+
+
+# --- Sending invoices by email (SPEC §9 Send; billing.sending) ----------------------------------------------
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, bind=True)
+def deliver_invoice_send_task(self, send_id: int) -> int:
+    """Queue one email per billing contact of a send (statement PDF, CSV, XLSX in the contact's language).
+    Idempotent: a delivery is unique per send and contact, written with its email under the send's lock."""
+    from billing.sending import deliver_send
+
+    return deliver_send(send_id=send_id, task_id=self.request.id or "")
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sync_invoice_deliveries_task() -> int:
+    """Beat, every minute: each delivery's result from the email queue (sent, failed, retries), the sends
+    counted on their invoices, and sends whose task never started queued again."""
+    from billing.sending import requeue_stuck_sends, sync_deliveries
+
+    requeue_stuck_sends()
+    return sync_deliveries()

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from . import services
 from .models import (
     AuditEvent,
+    BillingContact,
     Invitation,
     Operator,
     Seller,
@@ -154,14 +155,42 @@ class SellerUserInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class BillingContactFormSet(forms.BaseInlineFormSet):
+    """Two rows of one form with the same address (letter case aside) are an error, not a database error."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            email = (form.cleaned_data.get("email") or "").strip().lower()
+            if email and email in seen:
+                form.add_error("email", _("This address is already a billing contact."))
+            seen.add(email)
+
+
+class BillingContactInline(admin.TabularInline):
+    """The seller's billing contacts (SPEC §9 Send): at least one, each address once (letter case aside)."""
+
+    model = BillingContact
+    formset = BillingContactFormSet
+    fields = ["email", "name", "language"]
+    extra = 0
+    min_num = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, validate_min=True, **kwargs)  # deleting all: an error
+
+
 @admin.register(Seller)
 class SellerAdmin(admin.ModelAdmin):
     form = SellerCodeForm  # codes and ledger aliases share one namespace (SPEC §6)
     list_display = ["code", "name", "country", "default_currency", "status", "created_at", "approved_at"]
     list_filter = ["status", "country", "default_currency", "language"]
-    search_fields = ["code", "name", "legal_name", "tax_id", "billing_email"]
+    search_fields = ["code", "name", "legal_name", "tax_id", "billing_contacts__email"]
     readonly_fields = ["created_at", "approved_at", "approved_by"]
-    inlines = [SellerUserInline]
+    inlines = [SellerUserInline, BillingContactInline]
     actions = ["approve"]
 
     @admin.action(description=_("Approve selected sellers"), permissions=["change"])

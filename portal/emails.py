@@ -6,35 +6,61 @@ recorded and retried by beat every minute until ``POST_OFFICE["MAX_RETRIES"]``. 
 a request, so a mail server that is down never fails the change the message reports.
 """
 
+import uuid
 from collections.abc import Iterable
 from email.mime.base import MIMEBase
 from email.utils import make_msgid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.template import Context
+from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from post_office.backends import EmailBackend as PostOfficeEmailBackend
-from post_office.models import PRIORITY, STATUS, Email
+from post_office.models import PRIORITY, STATUS, Attachment, Email
 from post_office.settings import get_message_id_enabled, get_message_id_fqdn
 from post_office.signals import email_queued
 from post_office.utils import create_attachments
 
 
 def send_templated_email(
-    *, to: list[str], template: str, context: dict, language: str | None = None
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str | None = None,
+    attachments: Iterable[Attachment] | dict | None = None,
+    message_id: str | None = None,
 ) -> Email:
-    """Render ``templates/emails/<template>_subject.txt`` and ``_body.txt`` in ``language`` and queue them.
+    """Render ``templates/emails/<template>_subject.txt`` and ``_body.txt`` (and ``_body.html`` when the
+    template has one) in ``language`` and queue them, with ``attachments`` (``Attachment`` rows or
+    ``create_attachments``' dict) and, if given, a fixed ``message_id``.
 
     The message is stored in the current transaction and sent by a worker once it commits.
     """
+    subject, body, html_body = render_templated_email(template, context, language)
+    return queue_email(
+        to=to, subject=subject, body=body, html_body=html_body, attachments=attachments, message_id=message_id
+    )
+
+
+def render_templated_email(template: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
+    """Subject, plain-text body and HTML body (``""`` when the template has no ``_body.html``) in
+    ``language``. The HTML is autoescaped; the plain text is not."""
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
         body = render_text(f"emails/{template}_body.txt", context)
-    return queue_email(to=to, subject=subject, body=body)
+        try:
+            html_template = get_template(f"emails/{template}_body.html")
+        except TemplateDoesNotExist:
+            html_body = ""
+        else:
+            html_body = html_template.render(context)
+    return subject, body, html_body
 
 
 def render_text(template_name: str, context: dict) -> str:
@@ -59,8 +85,12 @@ def store_email(
     cc: Iterable[str] = (),
     bcc: Iterable[str] = (),
     headers: dict | None = None,
+    attachments: Iterable[Attachment] | dict | None = None,
+    message_id: str | None = None,
 ) -> Email:
-    """The queue row of one message, stored verbatim.
+    """The queue row of one message, stored verbatim, with its attachments (``Attachment`` rows, shared
+    between messages, or a dict ``create_attachments`` takes). ``message_id`` fixes the Message-ID (else a
+    fresh one); it is kept across retries.
 
     post_office's own ``mail.send`` renders subject and body as Django templates a second time, which
     would run template tags a seller typed into a company name; so the row is written here.
@@ -76,10 +106,30 @@ def store_email(
         headers=headers or None,
         priority=PRIORITY.medium,
         status=STATUS.queued,
-        message_id=make_msgid(domain=get_message_id_fqdn()) if get_message_id_enabled() else None,
+        message_id=message_id
+        or (make_msgid(domain=get_message_id_fqdn()) if get_message_id_enabled() else None),
     )
     email.save()  # post_office validates the addresses in save()
+    if attachments:
+        if isinstance(attachments, dict):
+            attachments = create_attachments(attachments)
+        email.attachments.add(*attachments)
     return email
+
+
+class MailboxBackend(BaseEmailBackend):
+    """Development delivery (``make run``): each message is written whole to ``EMAIL_FILE_PATH``
+    (``var/mail/``) as one ``.eml`` file, which any mail program opens with its HTML and attachments; the
+    worker prints one line per message. The queue in admin shows the same messages with their status."""
+
+    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+        directory = Path(settings.EMAIL_FILE_PATH)
+        directory.mkdir(parents=True, exist_ok=True)
+        for message in email_messages or []:
+            path = directory / f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+            path.write_bytes(message.message().as_bytes(linesep="\r\n"))
+            print(f"mail to {', '.join(message.recipients())}: {message.subject} -> {path}", flush=True)
+        return len(email_messages or [])
 
 
 class QueuedEmailBackend(PostOfficeEmailBackend):

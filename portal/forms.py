@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Country, Currency, Language
-from .models import Seller, SellerUser, User
+from .models import BillingContact, Seller, SellerUser, User
 
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length  # 254: longer is a form error, not a 500
 
@@ -77,7 +77,25 @@ class AcceptInvitationForm(PasswordPairForm):
 class CompanyForm(forms.ModelForm):
     class Meta:
         model = Seller
-        fields = ["name", "legal_name", "tax_id", "country", "billing_email", "language", "default_currency"]
+        fields = ["name", "legal_name", "tax_id", "country", "language", "default_currency"]
+
+
+class BillingContactForm(forms.Form):
+    """A recipient of the seller's invoices (``portal.services.add_billing_contact``)."""
+
+    email = forms.EmailField(label=_("Email address"), max_length=EMAIL_MAX_LENGTH)
+    name = forms.CharField(
+        label=_("Name"), max_length=BillingContact._meta.get_field("name").max_length, required=False
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the invoices"), choices=Language.choices, initial=Language.ZH_HANS
+    )
+
+
+class AutoSendForm(forms.Form):
+    auto_send_invoices = forms.BooleanField(
+        label=_("Email each invoice to the billing contacts as soon as it is issued"), required=False
+    )
 
 
 class InvitationForm(forms.Form):

@@ -72,9 +72,13 @@ class Seller(models.Model):
     legal_name = models.CharField(_("legal name"), max_length=200)
     tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, default=Country.CN)
-    billing_email = models.EmailField(_("billing email"))
     language = models.CharField(
         _("preferred language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    auto_send_invoices = models.BooleanField(
+        _("email invoices when issued"),
+        default=False,
+        help_text=_("Each invoice is emailed to the billing contacts as soon as it is issued."),
     )
     default_currency = models.CharField(
         _("default currency"), max_length=3, choices=Currency.choices, default=Currency.CNY
@@ -111,6 +115,43 @@ class Seller(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def main_billing_email(self) -> str:
+        """The first billing contact's address (printed on the seller's documents), or ``""``."""
+        first = self.billing_contacts.order_by("created_at", "pk").values_list("email", flat=True).first()
+        return first or ""
+
+
+class BillingContact(models.Model):
+    """Someone who receives the seller's invoices by email (SPEC §9 Send, §13 Account), in their language.
+    A seller keeps at least one (``portal.services`` refuses to remove the last)."""
+
+    seller = models.ForeignKey(
+        Seller, on_delete=models.CASCADE, related_name="billing_contacts", verbose_name=_("seller")
+    )
+    email = models.EmailField(_("email address"), max_length=254)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("billing contact")
+        verbose_name_plural = _("billing contacts")
+        ordering = ["seller", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                "seller",
+                Lower("email"),
+                name="billing_contact_email_once_per_seller",
+                violation_error_message=_("This address is already a billing contact."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
 
 
 class SellerUser(models.Model):

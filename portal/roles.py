@@ -23,6 +23,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "portal.selleruser": (VIEW, ADD, CHANGE),  # a seller login's membership and role (never a staff user)
     "portal.user": (VIEW, CHANGE),  # seller logins only, and only activate / deactivate
     "portal.invitation": (VIEW, CHANGE),  # resend (a new link) and revoke
+    "portal.billingcontact": (VIEW, ADD, CHANGE, DELETE),  # who receives a seller's invoices (Seller inline)
     "portal.operator": (VIEW, ADD, CHANGE),
     "portal.warehouse": (VIEW, ADD, CHANGE),
     "portal.serviceline": (VIEW, ADD, CHANGE),
@@ -62,6 +63,10 @@ OPS: dict[str, tuple[str, ...]] = {
     "billing.payment": (VIEW,),
     "billing.allocation": (VIEW,),
     "billing.statementfile": (VIEW,),  # the stored statement PDFs (rendered by a worker)
+    "billing.invoicesend": (
+        VIEW,
+    ),  # each request to email an invoice (finance sends: billing.invoice "send")
+    "billing.invoicedelivery": (VIEW,),  # each email to a billing contact and its result (failures)
     "portal.auditevent": (VIEW,),
 }
 # Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from . import namespace
 from .emails import send_templated_email
 from .models import (
+    BillingContact,
     Invitation,
     Seller,
     SellerUser,
@@ -69,7 +71,6 @@ def register_seller(registration: Registration, *, absolute_url: Callable[[str],
                 legal_name=registration.legal_name,
                 tax_id=registration.tax_id,
                 country=registration.country,
-                billing_email=email,
                 language=registration.language,
                 default_currency=registration.default_currency,
                 status=Seller.Status.PENDING,
@@ -83,6 +84,12 @@ def register_seller(registration: Registration, *, absolute_url: Callable[[str],
                 is_active=False,
             )
             SellerUser.objects.create(user=user, seller=seller, role=SellerUser.Role.OWNER)
+            BillingContact.objects.create(  # the owner receives the invoices until the account says otherwise
+                seller=seller,
+                email=email,
+                name=" ".join(part for part in (registration.first_name, registration.last_name) if part),
+                language=registration.language,
+            )
     except IntegrityError:  # a concurrent registration with the same email won
         notify_existing_account(email=email, language=registration.language, absolute_url=absolute_url)
         return None
@@ -270,3 +277,54 @@ def change_member(*, member: SellerUser, role: str, is_active: bool, changed_by:
 def set_user_language(*, user: User, language: str) -> None:
     user.language = language
     user.save(update_fields=["language"])
+
+
+# --- billing contacts (SPEC §9 Send, §13 Account) -----------------------------------------------------------
+
+
+def _check_contact_email(seller: Seller, email: str, *, exclude_pk: int | None = None) -> str:
+    email = BaseUserManager.normalize_email((email or "").strip())  # the domain in lower case
+    others = BillingContact.objects.filter(seller=seller, email__iexact=email)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise ValidationError({"email": _("This address is already a billing contact.")})
+    return email
+
+
+def add_billing_contact(*, seller: Seller, email: str, name: str = "", language: str) -> BillingContact:
+    """A new recipient of the seller's invoices (an address at most once per seller, letter case aside)."""
+    with transaction.atomic():
+        Seller.objects.select_for_update().get(pk=seller.pk)
+        email = _check_contact_email(seller, email)
+        return BillingContact.objects.create(seller=seller, email=email, name=name.strip(), language=language)
+
+
+def change_billing_contact(
+    *, contact: BillingContact, email: str, name: str = "", language: str
+) -> BillingContact:
+    with transaction.atomic():
+        Seller.objects.select_for_update().get(pk=contact.seller_id)
+        contact.email = _check_contact_email(contact.seller, email, exclude_pk=contact.pk)
+        contact.name = name.strip()
+        contact.language = language
+        contact.save(update_fields=["email", "name", "language"])
+    return contact
+
+
+def remove_billing_contact(*, contact: BillingContact) -> None:
+    """Remove a recipient; the last one stays (invoices must reach someone). Under the seller's lock, so two
+    removals at once cannot both pass the check."""
+    with transaction.atomic():
+        Seller.objects.select_for_update().get(pk=contact.seller_id)
+        if not BillingContact.objects.filter(seller_id=contact.seller_id).exclude(pk=contact.pk).exists():
+            raise ValidationError(
+                _("A seller keeps at least one billing contact: add another before removing this one.")
+            )
+        BillingContact.objects.filter(pk=contact.pk).delete()
+
+
+def set_auto_send_invoices(*, seller: Seller, enabled: bool) -> None:
+    """Whether the seller's invoices are emailed to its billing contacts as soon as finance issues them."""
+    Seller.objects.filter(pk=seller.pk).update(auto_send_invoices=enabled)
+    seller.auto_send_invoices = enabled

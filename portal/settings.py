@@ -202,13 +202,17 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))  # a hung SMTP server fails the attempt, to be retried
-# The backend the worker delivers through: SMTP in production or when EMAIL_HOST is set, else the console.
+# The backend the worker delivers through: SMTP in production or when EMAIL_HOST is set, else one .eml file
+# per message under EMAIL_FILE_PATH (var/mail/), printed as a line in the worker's output.
 EMAIL_DELIVERY_BACKEND = env(
     "EMAIL_DELIVERY_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION or "EMAIL_HOST" in os.environ
-    else "django.core.mail.backends.console.EmailBackend",
+    else "portal.emails.MailboxBackend",
 )
+EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
+# The portal's address as recipients reach it: emailed links (an invoice in the portal) start with it.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 POST_OFFICE = {
     "BACKENDS": {"default": EMAIL_DELIVERY_BACKEND},
     "CELERY_ENABLED": True,  # a commit that queued mail asks a worker to send it (portal.emails)
@@ -273,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
     "close-previous-month": {  # SPEC §9: on the 1st, the close of the month before (billing.tasks)
         "task": "billing.tasks.close_previous_month_task",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
+    "sync-invoice-deliveries": {  # SPEC §9 Send: each contact's result from the email queue (billing.tasks)
+        "task": "billing.tasks.sync_invoice_deliveries_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "mark-overdue-invoices": {  # SPEC §9: daily, issued invoices past their due date unpaid become overdue
         "task": "billing.tasks.mark_overdue_task",

@@ -15,6 +15,12 @@ app_urls = (
         path("billing/orders/<int:pk>/billed/", OrderBilledView.as_view(), name="order-billed"),
         path("account/", views.AccountView.as_view(), name="account"),
         path("account/members/<int:pk>/", views.MemberEditView.as_view(), name="member-edit"),
+        path("account/contacts/<int:pk>/", views.BillingContactEditView.as_view(), name="contact-edit"),
+        path(
+            "account/contacts/<int:pk>/remove/",
+            views.BillingContactRemoveView.as_view(),
+            name="contact-remove",
+        ),
         path(
             "account/invitations/<int:pk>/revoke/",
             views.InvitationRevokeView.as_view(),

@@ -16,13 +16,15 @@ from . import services
 from .filters import MemberFilter
 from .forms import (
     AcceptInvitationForm,
+    AutoSendForm,
+    BillingContactForm,
     CompanyForm,
     InvitationForm,
     LanguageForm,
     MemberForm,
     RegistrationForm,
 )
-from .models import Invitation, SellerUser
+from .models import BillingContact, Invitation, SellerUser
 from .paging import SafeRequestConfig
 from .tables import InvitationTable, MemberTable
 from .tenancy import SellerObjectMixin, SellerViewMixin
@@ -61,14 +63,25 @@ class AccountView(SellerViewMixin, TemplateView):
             company_form=kwargs.get("company_form") or CompanyForm(instance=self.seller),
             invitation_form=kwargs.get("invitation_form") or InvitationForm(),
             invitation_link=self.request.session.pop(INVITATION_LINK_KEY, None),
+            billing_contacts=self.seller.billing_contacts.order_by("created_at", "pk"),
+            contact_form=kwargs.get("contact_form")
+            or BillingContactForm(initial={"language": self.seller.language}),
+            auto_send_form=kwargs.get("auto_send_form")
+            or AutoSendForm(initial={"auto_send_invoices": self.seller.auto_send_invoices}),
         )
         return context
 
     def post(self, request):
-        """Owners edit the company details (action=company) and invite colleagues (action=invite)."""
+        """Owners edit the company details (action=company), invite colleagues (action=invite), add billing
+        contacts (action=contact-add) and choose whether invoices are emailed at issue (action=auto-send)."""
         if self.membership.role != SellerUser.Role.OWNER:
             raise PermissionDenied(_("Only an owner can change the account."))
-        if request.POST.get("action") == "invite":
+        action = request.POST.get("action")
+        if action == "contact-add":
+            return self.add_contact(request)
+        if action == "auto-send":
+            return self.set_auto_send(request)
+        if action == "invite":
             form = InvitationForm(request.POST)
             if form.is_valid():
                 email = form.cleaned_data["email"]
@@ -96,6 +109,84 @@ class AccountView(SellerViewMixin, TemplateView):
             messages.success(request, _("Company details saved."))
             return redirect("portal:account")
         return self.render_to_response(self.get_context_data(company_form=form), status=400)
+
+    def add_contact(self, request):
+        form = BillingContactForm(request.POST)
+        if form.is_valid():
+            try:
+                contact = services.add_billing_contact(seller=self.seller, **form.cleaned_data)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("%(email)s now receives the invoices.") % {"email": contact.email}
+                )
+                return redirect(f"{reverse('portal:account')}#billing-contacts")
+        return self.render_to_response(self.get_context_data(contact_form=form), status=400)
+
+    def set_auto_send(self, request):
+        form = AutoSendForm(request.POST)
+        form.is_valid()  # a checkbox: always valid
+        services.set_auto_send_invoices(
+            seller=self.seller, enabled=form.cleaned_data.get("auto_send_invoices", False)
+        )
+        if form.cleaned_data.get("auto_send_invoices"):
+            messages.success(request, _("Invoices will be emailed to the billing contacts when issued."))
+        else:
+            messages.success(request, _("Invoices will no longer be emailed when issued."))
+        return redirect(f"{reverse('portal:account')}#billing-contacts")
+
+
+class BillingContactEditView(SellerObjectMixin, FormView):
+    """Change one billing contact (owners; another seller's contact is a 404)."""
+
+    scoped_model = BillingContact
+    allowed_roles = (SellerUser.Role.OWNER,)
+    template_name = "portal/billing_contact_edit.html"
+    form_page = True
+    form_class = BillingContactForm
+
+    def get_contact(self) -> BillingContact:
+        if not hasattr(self, "contact"):
+            self.contact = self.get_scoped_object(pk=self.kwargs["pk"])
+        return self.contact
+
+    def get_initial(self):
+        contact = self.get_contact()
+        return {"email": contact.email, "name": contact.name, "language": contact.language}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contact=self.get_contact(), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.change_billing_contact(contact=self.get_contact(), **form.cleaned_data)
+        except ValidationError as exc:
+            add_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(f"{reverse('portal:account')}#billing-contacts")
+
+
+class BillingContactRemoveView(SellerObjectMixin, View):
+    scoped_model = BillingContact
+    allowed_roles = (SellerUser.Role.OWNER,)
+
+    def post(self, request, pk):
+        contact = self.get_scoped_object(pk=pk)
+        try:
+            services.remove_billing_contact(contact=contact)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, _("%(email)s no longer receives the invoices.") % {"email": contact.email}
+            )
+        return redirect(f"{reverse('portal:account')}#billing-contacts")
+
+    def get(self, request, pk):
+        self.get_scoped_object(pk=pk)
+        return redirect("portal:account")
 
 
 class InvitationRevokeView(SellerObjectMixin, View):

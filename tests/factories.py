@@ -5,7 +5,15 @@ from decimal import Decimal
 
 import factory
 
-from portal.models import Invitation, Seller, SellerUser, User, hash_invitation_token, new_invitation_token
+from portal.models import (
+    BillingContact,
+    Invitation,
+    Seller,
+    SellerUser,
+    User,
+    hash_invitation_token,
+    new_invitation_token,
+)
 
 PASSWORD = "a-Strong-test-pass-42"
 
@@ -13,13 +21,53 @@ PASSWORD = "a-Strong-test-pass-42"
 class SellerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Seller
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"seller-{n}")
     name = factory.Sequence(lambda n: f"Seller {n}")
     legal_name = factory.LazyAttribute(lambda o: f"{o.name} Co., Ltd.")
-    billing_email = factory.LazyAttribute(lambda o: f"billing@{o.code}.example.com")
     status = Seller.Status.ACTIVE
     language = "en"
+
+    @factory.post_generation
+    def billing_contact(obj, create, extracted, **kwargs):
+        """Every seller has a billing contact (``billing@<code>.example.com``, in the seller's language)."""
+        if create:
+            BillingContact.objects.create(
+                seller=obj, email=extracted or f"billing@{obj.code}.example.com", language=obj.language
+            )
+
+
+class BillingContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillingContact
+
+    seller = factory.SubFactory(SellerFactory)
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    language = "en"
+
+
+def billing_contacts_inline(seller, prefix: str = "billing_contacts") -> dict:
+    """The Seller admin form's inline of the seller's billing contacts, as they are (POST data)."""
+    contacts = list(seller.billing_contacts.order_by("pk"))
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(contacts)),
+        f"{prefix}-INITIAL_FORMS": str(len(contacts)),
+        f"{prefix}-MIN_NUM_FORMS": "1",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for n, contact in enumerate(contacts):
+        data.update(
+            {
+                f"{prefix}-{n}-id": str(contact.pk),
+                f"{prefix}-{n}-seller": str(seller.pk),
+                f"{prefix}-{n}-email": contact.email,
+                f"{prefix}-{n}-name": contact.name,
+                f"{prefix}-{n}-language": contact.language,
+            }
+        )
+    return data
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -157,6 +205,7 @@ def scoped_factories():
         ExportJob: lambda seller: ready_export(seller),
         SellerUser: SellerUserFactory,
         Invitation: InvitationFactory,
+        BillingContact: BillingContactFactory,
         RateCard: lambda seller: rate_card_of(seller),
         Invoice: invoice_of,
     }

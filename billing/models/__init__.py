@@ -3,6 +3,7 @@ allocations, the sellers' computed figures; disputes come in their own module.""
 
 from .close import CloseRun
 from .credit import CreditNote, CreditNoteLine
+from .delivery import InvoiceDelivery, InvoiceSend
 from .figures import SellerFigures
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
 from .payments import Allocation, Payment
@@ -15,7 +16,9 @@ __all__ = [
     "CreditNote",
     "CreditNoteLine",
     "Invoice",
+    "InvoiceDelivery",
     "InvoiceLine",
+    "InvoiceSend",
     "IssuedDocumentError",
     "Payment",
     "SellerFigures",

@@ -297,7 +297,7 @@ def content_version(data: OrderData) -> str:
         order.shipping_mode,
         data.submitted_on,
         (seller.name, seller.legal_name, seller.code, getattr(seller, "tax_id", ""), seller.country),
-        seller.billing_email,
+        seller.main_billing_email,
         (warehouse.code, warehouse.name, warehouse.address, warehouse.country),
         (operator.name, operator.legal_name, operator.address, operator.country),
     )

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Seller, SellerUser, User
+from portal.models import BillingContact, Seller, SellerUser, User
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -26,7 +26,10 @@ SELLERS = [
         "legal_name": "深圳优品跨境电商有限公司",
         "tax_id": "91440300MA5G000001",
         "country": "CN",
-        "billing_email": "billing@youpin.example.com",
+        "billing_contacts": [
+            ("billing@youpin.example.com", "财务部 Finance", "zh-hans"),
+            ("accounts@youpin.example.com", "Accounts (HK office)", "en"),
+        ],
         "language": "zh-hans",
         "default_currency": "CNY",
         "users": [
@@ -41,7 +44,10 @@ SELLERS = [
         "legal_name": "杭州樱花贸易有限公司",
         "tax_id": "91330100MA2H000002",
         "country": "CN",
-        "billing_email": "billing@sakura.example.com",
+        "billing_contacts": [
+            ("billing@sakura.example.com", "経理部", "ja"),
+            ("cw@sakura.example.com", "陈伟", "zh-hans"),
+        ],
         "language": "ja",
         "default_currency": "JPY",
         "users": [("owner@sakura.example.com", "owner", "佐藤", "花子")],
@@ -52,7 +58,7 @@ SELLERS = [
         "legal_name": "Công ty TNHH Saigon Home",
         "tax_id": "0312345678",
         "country": "VN",
-        "billing_email": "billing@saigonhome.example.com",
+        "billing_contacts": [("billing@saigonhome.example.com", "Phòng kế toán", "vi")],
         "language": "vi",
         "default_currency": "VND",
         "users": [("owner@saigonhome.example.com", "owner", "Nguyễn", "Lan")],
@@ -131,10 +137,15 @@ def load_demo_data(*, with_billing: bool = True) -> list[DemoLogin]:
     for spec in SELLERS:
         spec = dict(spec)
         users = spec.pop("users")
+        contacts = spec.pop("billing_contacts")
         seller, _ = Seller.objects.update_or_create(
             code=spec["code"],
             defaults={**spec, "status": Seller.Status.ACTIVE, "approved_at": timezone.now()},
         )
+        for email, name, language in contacts:
+            BillingContact.objects.update_or_create(
+                seller=seller, email=email, defaults={"name": name, "language": language}
+            )
         for email, role, last, first in users:
             user = User.objects.filter(email=email).first()
             if user is None:

@@ -64,7 +64,6 @@ def setup_world(count: int = SELLERS):
             defaults={
                 "name": code,
                 "legal_name": code,
-                "billing_email": f"{code}@example.com",
                 "status": "active",
             },
         )

@@ -32,7 +32,7 @@ def setup_order(queue) -> None:
     )
     seller, _ = Seller.objects.get_or_create(
         code="bench-labels",
-        defaults={"name": "Bench labels seller", "legal_name": "Bench", "billing_email": "b@example.com"},
+        defaults={"name": "Bench labels seller", "legal_name": "Bench"},
     )
     existing = InboundOrder.objects.filter(seller=seller, state="submitted").order_by("-pk").first()
     if (

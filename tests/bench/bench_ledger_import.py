@@ -49,7 +49,7 @@ def setup_world():
     ServiceLine.objects.get_or_create(warehouse=warehouse, code="bench-line", defaults={"name": "Bench line"})
     seller, _ = Seller.objects.get_or_create(
         code="bench-seller",
-        defaults={"name": "Bench seller", "legal_name": "Bench", "billing_email": "b@example.com"},
+        defaults={"name": "Bench seller", "legal_name": "Bench"},
     )
     Seller.objects.filter(pk=seller.pk).update(status=Seller.Status.ACTIVE)  # a pending seller matches no row
     return warehouse, seller

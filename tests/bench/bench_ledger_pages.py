@@ -45,7 +45,6 @@ def world():
             code=code,
             name=code,
             legal_name=code,
-            billing_email=f"{code}@example.com",
             status=Seller.Status.ACTIVE,
         )
         for code in SELLERS

@@ -36,9 +36,7 @@ def setup_world():
     )
     sellers = []
     for code in [BIG] + [f"bench-facts-{n:02d}" for n in range(OTHERS)]:
-        seller, _ = Seller.objects.get_or_create(
-            code=code, defaults={"name": code, "legal_name": code, "billing_email": f"{code}@example.com"}
-        )
+        seller, _ = Seller.objects.get_or_create(code=code, defaults={"name": code, "legal_name": code})
         sellers.append(seller)
     ledger_file, _ = LedgerFile.objects.get_or_create(
         dedupe_key="bench-facts",

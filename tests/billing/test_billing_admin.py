@@ -10,7 +10,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from billing.models import CloseRun, CreditNote, Invoice, Payment
+from billing.models import CloseRun, CreditNote, Invoice, InvoiceSend, Payment
 from billing.services import issue_invoice
 from portal.models import AuditEvent
 from tests.billing.documents import billing_world, draft_invoice, staff
@@ -111,10 +111,9 @@ def test_finance_records_sends_and_payments_through_admin(world, finance):
     invoice = issue_invoice(invoice=draft, now=NOW)
     later = issue_invoice(invoice=draft_invoice(contract, period=date(2016, 7, 1)), now=NOW)
 
-    response = act(finance, "record_send", invoice)
-    assert texts(response) == ["1 send recorded."]
-    invoice.refresh_from_db()
-    assert (invoice.sent_count, invoice.delivery_status) == (1, "sent")
+    response = act(finance, "send_by_email", invoice)  # emailed by a worker (tests/billing/test_sending.py)
+    assert texts(response) == ["1 invoice is being emailed to its billing contacts."]
+    assert InvoiceSend.objects.get().invoice == invoice
 
     response = finance.post(
         reverse("admin:billing_payment_add"),

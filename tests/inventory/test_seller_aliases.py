@@ -12,7 +12,7 @@ from inventory.ledgers.imports import create_upload, import_ledger_file
 from inventory.models import LedgerFile, OutboundParcelRow, StockLedgerRow
 from portal import services
 from portal.models import Seller, SellerAlias
-from tests.factories import SellerFactory, WarehouseFactory
+from tests.factories import SellerFactory, WarehouseFactory, billing_contacts_inline
 
 HEADER = "order_no,ship_date,warehouse,seller,weight_kg,sku_kinds\n"
 
@@ -315,7 +315,7 @@ def seller_form(seller, **changes):
         "legal_name": seller.legal_name,
         "tax_id": seller.tax_id,
         "country": seller.country,
-        "billing_email": seller.billing_email,
+        **billing_contacts_inline(seller),
         "language": seller.language,
         "default_currency": seller.default_currency,
         "status": seller.status,

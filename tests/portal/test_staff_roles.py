@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from portal.models import SellerUser, User
 from portal.roles import FINANCE, ROLES, permission_keys, sync_staff_groups
-from tests.factories import PASSWORD, SellerFactory, SellerUserFactory, UserFactory
+from tests.factories import PASSWORD, SellerFactory, SellerUserFactory, UserFactory, billing_contacts_inline
 
 # Apps whose permissions would let a staff member manage accounts, groups, permissions, sessions, the
 # lockout records or the scheduled tasks: never granted to ops or finance.
@@ -309,7 +309,7 @@ def test_the_seller_form_inline_cannot_attach_a_staff_login_either(client):
         "legal_name": seller.legal_name,
         "tax_id": "",
         "country": seller.country,
-        "billing_email": seller.billing_email,
+        **billing_contacts_inline(seller),
         "language": seller.language,
         "default_currency": seller.default_currency,
         "status": seller.status,
