@@ -78,6 +78,7 @@ class Seller(models.Model):
     auto_send_invoices = models.BooleanField(
         _("email invoices when issued"),
         default=False,
+        db_default=False,
         help_text=_("Each invoice is emailed to the billing contacts as soon as it is issued."),
     )
     default_currency = models.CharField(
@@ -264,7 +265,7 @@ class Operator(models.Model):
         help_text=_("Tax or qualified-invoice registration number printed on invoices."),
     )
     address = models.TextField(_("address"), blank=True)
-    tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=40, blank=True, db_default="")
     invoice_registration_number = models.CharField(
         _("qualified invoice registration number"),
         max_length=14,
@@ -277,10 +278,11 @@ class Operator(models.Model):
             )
         ],
         help_text=_("Japan's qualified invoice system: T followed by 13 digits, printed on JPY statements."),
+        db_default="",
     )
-    bank_name = models.CharField(_("bank name"), max_length=200, blank=True)
-    bank_account_name = models.CharField(_("account name"), max_length=200, blank=True)
-    bank_account_number = models.CharField(_("account number"), max_length=60, blank=True)
+    bank_name = models.CharField(_("bank name"), max_length=200, blank=True, db_default="")
+    bank_account_name = models.CharField(_("account name"), max_length=200, blank=True, db_default="")
+    bank_account_number = models.CharField(_("account number"), max_length=60, blank=True, db_default="")
     bank_swift = models.CharField(
         _("SWIFT / BIC"),
         max_length=11,
@@ -292,15 +294,20 @@ class Operator(models.Model):
                 code="invalid_swift",
             )
         ],
+        db_default="",
     )
     bank_details = models.TextField(
-        _("other bank details"), blank=True, help_text=_("Branch, address, routing code: printed as written.")
+        _("other bank details"),
+        blank=True,
+        help_text=_("Branch, address, routing code: printed as written."),
+        db_default="",
     )
     dispute_window_days = models.PositiveSmallIntegerField(
         _("dispute window (days)"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("Days after issue during which a seller may dispute an invoice line (SPEC §10)."),
+        db_default=30,
     )
 
     class Meta:

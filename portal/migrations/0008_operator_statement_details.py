@@ -13,12 +13,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="operator",
             name="bank_account_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="account name"),
+            field=models.CharField(blank=True, max_length=200, verbose_name="account name", db_default=""),
         ),
         migrations.AddField(
             model_name="operator",
             name="bank_account_number",
-            field=models.CharField(blank=True, max_length=60, verbose_name="account number"),
+            field=models.CharField(blank=True, max_length=60, verbose_name="account number", db_default=""),
         ),
         migrations.AddField(
             model_name="operator",
@@ -27,12 +27,13 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Branch, address, routing code: printed as written.",
                 verbose_name="other bank details",
+                db_default="",
             ),
         ),
         migrations.AddField(
             model_name="operator",
             name="bank_name",
-            field=models.CharField(blank=True, max_length=200, verbose_name="bank name"),
+            field=models.CharField(blank=True, max_length=200, verbose_name="bank name", db_default=""),
         ),
         migrations.AddField(
             model_name="operator",
@@ -48,6 +49,7 @@ class Migration(migrations.Migration):
                     )
                 ],
                 verbose_name="SWIFT / BIC",
+                db_default="",
             ),
         ),
         migrations.AddField(
@@ -61,6 +63,7 @@ class Migration(migrations.Migration):
                     django.core.validators.MaxValueValidator(365),
                 ],
                 verbose_name="dispute window (days)",
+                db_default=30,
             ),
         ),
         migrations.AddField(
@@ -78,11 +81,12 @@ class Migration(migrations.Migration):
                     )
                 ],
                 verbose_name="qualified invoice registration number",
+                db_default="",
             ),
         ),
         migrations.AddField(
             model_name="operator",
             name="tax_id",
-            field=models.CharField(blank=True, max_length=40, verbose_name="tax id"),
+            field=models.CharField(blank=True, max_length=40, verbose_name="tax id", db_default=""),
         ),
     ]

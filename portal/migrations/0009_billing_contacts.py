@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                 default=False,
                 help_text="Each invoice is emailed to the billing contacts as soon as it is issued.",
                 verbose_name="email invoices when issued",
+                db_default=False,
             ),
         ),
         migrations.CreateModel(
