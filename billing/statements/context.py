@@ -137,7 +137,7 @@ def seller_block(seller) -> dict[str, Any]:
         "code": seller.code,
         "tax_id": seller.tax_id,
         "country": seller.get_country_display() if seller.country else "",
-        "email": seller.billing_email,
+        "email": seller.main_billing_email,
     }
 
 
