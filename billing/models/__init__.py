@@ -3,6 +3,7 @@ allocations, the sellers' computed figures; disputes come in their own module.""
 
 from .close import CloseRun
 from .credit import CreditNote, CreditNoteLine
+from .disputes import Dispute, DisputeAttachment, DisputeMessage, PendingAdjustment
 from .figures import SellerFigures
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
 from .payments import Allocation, Payment
@@ -14,10 +15,14 @@ __all__ = [
     "CloseRun",
     "CreditNote",
     "CreditNoteLine",
+    "Dispute",
+    "DisputeAttachment",
+    "DisputeMessage",
     "Invoice",
     "InvoiceLine",
     "IssuedDocumentError",
     "Payment",
+    "PendingAdjustment",
     "SellerFigures",
     "StatementFile",
 ]
