@@ -691,3 +691,6 @@ class AllocationAdmin(ReadOnlyAdmin):
     list_display = ["payment", "invoice", "amount", "created_at", "created_by"]
     list_select_related = ["payment__seller", "invoice__seller", "created_by"]
     search_fields = ["invoice__number", "payment__bank_reference", "payment__seller__code"]
+
+
+from billing import dispute_admin  # noqa: E402, F401  (disputes: their own module)

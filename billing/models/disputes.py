@@ -133,7 +133,10 @@ class Dispute(models.Model):
         verbose_name = _("dispute")
         verbose_name_plural = _("disputes")
         ordering = ["-opened_at", "-id"]
-        permissions = [("decide_dispute", _("Can accept or reject disputes"))]
+        permissions = [
+            ("decide_dispute", _("Can accept or reject disputes")),
+            ("reply_dispute", _("Can write in dispute threads")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["line"],

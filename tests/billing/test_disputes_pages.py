@@ -78,7 +78,9 @@ def test_the_seller_disputes_a_storage_day_with_a_file_and_follows_it_to_a_credi
     listing = owner_client.get(reverse("disputes:dispute-list"), {"state": "open", "month": "bad"})
     assert listing.status_code == 200 and f'id="dispute-row-{dispute.pk}"' not in listing.content.decode()
 
-    download = owner_client.get(reverse("disputes:dispute-attachment", args=[DisputeAttachment.objects.get().pk]))
+    download = owner_client.get(
+        reverse("disputes:dispute-attachment", args=[DisputeAttachment.objects.get().pk])
+    )
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
 
 
@@ -104,7 +106,9 @@ def test_after_the_window_the_line_offers_no_dispute(issued, owner_client, monke
     line = storage_line(issued)
     page = owner_client.get(reverse("billing:invoice-detail", args=[issued.pk])).content.decode()
     assert f'id="dispute-line-{line.position}"' not in page
-    response = owner_client.get(reverse("disputes:dispute-open", args=[issued.pk, line.position]), follow=True)
+    response = owner_client.get(
+        reverse("disputes:dispute-open", args=[issued.pk, line.position]), follow=True
+    )
     assert "dispute window of invoice" in response.content.decode()
 
 
