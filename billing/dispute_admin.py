@@ -13,7 +13,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -45,9 +46,10 @@ class DisputeMessageInline(ReadOnlyInline):
 
     @admin.display(description=_("evidence"))
     def files(self, message):
-        return format_html(
-            "<br>".join(["{}"] * message.attachments.count()),
-            *[f"{item.name} ({item.mime_type}, {item.size} B)" for item in message.attachments.all()],
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} ({}, {} B)",
+            ((item.name, item.mime_type, item.size) for item in message.attachments.all()),
         )
 
 
