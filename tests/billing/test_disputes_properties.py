@@ -1,6 +1,6 @@
 """Disputes (issue 14, "Guarantees"): a proposal computed with the seller's figures equals
-``simulate_invoice`` on the corrected files, and accepting it moves the invoice's balance by exactly that difference; system
-disputes open at issue from the close's findings."""
+``simulate_invoice`` on the corrected files, and accepting it moves the invoice's balance by exactly that
+difference; system disputes open at issue from the close's findings."""
 
 import json
 from datetime import date, timedelta
