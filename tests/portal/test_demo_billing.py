@@ -59,6 +59,9 @@ def test_the_demo_has_one_open_and_one_resolved_dispute_on_the_issued_invoice(db
     assert [(d.state, d.decision) for d in disputes] == [("closed", "credit_note"), ("proposed", "")]
     resolved, pending = disputes
     assert resolved.invoice == pending.invoice
-    assert (resolved.invoice.seller.code, resolved.invoice.service_line.code) == ("youpin", "cainiao-overseas")
+    assert (resolved.invoice.seller.code, resolved.invoice.service_line.code) == (
+        "youpin",
+        "cainiao-overseas",
+    )
     assert resolved.credit_note.total == -resolved.difference > 0
     assert pending.difference is not None and pending.line.ledger == "stock"
