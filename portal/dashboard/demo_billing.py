@@ -177,9 +177,9 @@ def issue_demo_month(today: date) -> None:
 
 def demo_disputes(today: date) -> None:
     """Two disputes on youpin's issued overseas-warehouse invoice (issue 14): one resolved (a parcel's
-    weight, accepted as a credit note and closed) and one open with its proposal (a storage item's stock on the
-    month's first days). Proposed at once (no worker needed). Idempotent: an invoice with disputes is left as
-    it is."""
+    weight, accepted as a credit note and closed) and one open with its proposal (a storage item's stock on
+    the month's first days). Proposed at once (no worker needed). Idempotent: an invoice with disputes is
+    left as it is."""
     from django.contrib.auth import get_user_model
 
     from billing import disputes
