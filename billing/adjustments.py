@@ -74,12 +74,10 @@ def adjustment_lines(adjustments: Iterable[PendingAdjustment], currency: str) ->
                     unit_price=amount,
                     amount=amount,
                     currency=currency,
-                    formula=f"D-{dispute.pk}: {text}",
+                    formula=text,
                     inputs={"pending_adjustment": adjustment.pk, "dispute": dispute.pk, "invoice": number},
-                    description_text=Text(
-                        "line.dispute_adjustment", {"dispute": dispute.pk, "invoice": number}
-                    ),
-                    formula_text=Text("formula.dispute_adjustment", {"dispute": dispute.pk, "amount": text}),
+                    description_text=Text("adjustment.dispute", {"dispute": dispute.pk, "invoice": number}),
+                    formula_text=Text("adjustment.dispute_formula", {"dispute": dispute.pk, "amount": text}),
                 )
             )
     return lines
