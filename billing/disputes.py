@@ -774,6 +774,7 @@ def propose_dispute(*, dispute_id: int, now: datetime | None = None) -> Dispute 
         )
         if dispute is None or dispute.state not in Dispute.ACTIVE_STATES:
             return dispute
+        before = (dispute.state, dispute.difference, dispute.proposal.get("baseline"))
         try:
             _store_proposal(dispute, now=now)
         except (BillingError, RuleError, ValidationError, InvalidOperation, KeyError, ValueError) as exc:
@@ -782,6 +783,8 @@ def propose_dispute(*, dispute_id: int, now: datetime | None = None) -> Dispute 
             dispute.save(update_fields=["proposal_error", "proposal_attempts", "updated_at"])
             audit.record("dispute.proposal_failed", dispute, data={"error": dispute.proposal_error}, now=now)
             return dispute
+        if before == (State.PROPOSED, dispute.difference, dispute.proposal.get("baseline")):
+            return dispute  # a redelivered task: the same proposal, told once
         audit.record(
             "dispute.proposed",
             dispute,

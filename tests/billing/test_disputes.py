@@ -403,3 +403,13 @@ def test_a_draft_computed_before_an_adjustment_cannot_be_issued_without_it(owner
     july.refresh_from_db()
     assert (july.status, july.is_stale) == ("draft", True)
     assert PendingAdjustment.objects.get().carried_by is None
+
+
+def test_proposing_again_gives_the_same_proposal_and_tells_no_one_twice(issued, owner, sent_mail):
+    dispute = weight_dispute(issued, owner)
+    first = propose_dispute(dispute_id=dispute.pk, now=LATER)
+    mails = len(sent_mail())
+    again = propose_dispute(dispute_id=dispute.pk, now=LATER)
+    assert (again.difference, again.proposed_total) == (first.difference, first.proposed_total)
+    assert len(sent_mail()) == mails
+    assert AuditEvent.objects.filter(action="dispute.proposed", object_id=str(dispute.pk)).count() == 1
