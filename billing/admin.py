@@ -902,3 +902,6 @@ class InvoiceDeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("seller"), ordering="invoice__seller__code")
     def seller(self, obj):
         return obj.invoice.seller.code
+
+
+from billing import dispute_admin  # noqa: E402, F401  (disputes: their own module)

@@ -38,6 +38,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from billing import adjustments
 from billing.models import CloseRun, Invoice, InvoiceLine
 from inventory.ledgers import checks
 from inventory.ledgers.kinds import KINDS
@@ -173,6 +174,7 @@ def _close_chunk(
         facts = _facts_of_sellers(of_chunk, period)
     with _phase("checks"):
         findings = _findings_of_sellers(of_chunk, period)
+    pending = adjustments.pending_of(of_chunk, period)
     outcomes: dict[int, ContractOutcome] = {}
     to_write: list[_Draft] = []
     for contract in of_chunk:
@@ -183,6 +185,7 @@ def _close_chunk(
             facts[contract.seller_id, contract.service_line_id],
             findings[contract.seller_id, contract.service_line.warehouse_id],
             drafts.get(contract.pk),
+            pending,
         )
         if isinstance(decided, ContractOutcome):
             outcomes[contract.pk] = decided
@@ -221,6 +224,7 @@ def _decide(
     facts: MonthFacts,
     findings: tuple[list[dict[str, Any]], int],
     current: Invoice | None,
+    pending: dict[tuple[int, int], list] | None = None,
 ) -> ContractOutcome | _Draft | None:
     """What a contract of a batch needs, from what the batch read (no lock): nothing (an issued invoice, a
     draft that says the same, no rows and no draft) as its outcome; a draft to write; or None, for
@@ -231,7 +235,7 @@ def _decide(
         return outcome
     try:
         with _phase("engine"):
-            version, specs, computation = price_month(contract, period, facts)
+            version, specs, computation = _price_with_adjustments(contract, period, facts, pending or {})
     except (RuleError, NoVersionInForce):
         return None
     if not computation.lines and not computation.not_billed and not _has_rows(facts):
@@ -504,7 +508,9 @@ def _close_contract_locked(
             facts = month_facts(seller=contract.seller, warehouse=warehouse, period=period, service_line=line)
         try:
             with _phase("engine"):
-                version, specs, computation = price_month(contract, period, facts)
+                version, specs, computation = _price_with_adjustments(
+                    contract, period, facts, adjustments.pending_of([contract], period)
+                )
         except (RuleError, NoVersionInForce) as exc:
             outcome.problem = _problem(contract, exc)
             if invoice is not None and not invoice.is_stale:
@@ -645,6 +651,19 @@ def price_month(contract: Contract, period: Period, facts: MonthFacts):
         customer_class=contract.customer_class,
         service_tax_rate=contract.rate_card.service_tax_rate,
         not_billed_kinds=version.not_billed_kinds,
+    )
+    return version, specs, computation
+
+
+def _price_with_adjustments(contract: Contract, period: Period, facts: MonthFacts, pending: dict):
+    """``price_month`` and then the pending adjustments of accepted disputes (``billing.adjustments``) that a
+    draft of the contract's seller and line carries: both paths of the close price through here, so a draft
+    carries them however many times it is computed, until an issued invoice carries them."""
+    version, specs, computation = price_month(contract, period, facts)
+    computation = adjustments.with_adjustments(
+        computation,
+        pending.get((contract.seller_id, contract.service_line_id), ()),
+        service_tax_rate=contract.rate_card.service_tax_rate,
     )
     return version, specs, computation
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from sequences import get_next_value
 
-from billing import close
+from billing import adjustments, close
 from billing.models import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Payment
 from billing.selectors import open_invoices, unallocated_payments
 from inventory.ledgers.imports import close_ledger_period, lock_ledgers
@@ -69,7 +69,7 @@ def issue_invoice(*, invoice: Invoice, by=None, now: datetime | None = None) -> 
     """Issue a draft (SPEC §9). Refuses an issued invoice, a stale draft, and a draft whose rows in force
     changed since it was computed (that draft is marked stale, and stays so: close the month again)."""
     now = now or timezone.now()
-    store_changed = False
+    store_changed = adjustments_changed = False
     with transaction.atomic():
         # The warehouse's ledger lock first: an upload holds it (shared) while it marks drafts stale.
         lock_ledgers(invoice.warehouse_id, exclusive=True)
@@ -103,8 +103,25 @@ def issue_invoice(*, invoice: Invoice, by=None, now: datetime | None = None) -> 
                     data={"reason": "rows in force changed before issue"},
                     now=now,
                 )
-        if not store_changed:
+        if not store_changed and not adjustments.carry(locked, now=now):
+            # Disputes: the draft must carry exactly the adjustments pending now (billing.adjustments).
+            adjustments_changed = True
+            locked.is_stale = True
+            locked.save(update_fields=["is_stale"])
+            audit.record(
+                "invoice.draft_stale", locked, by=by, data={"reason": "pending adjustments changed"}, now=now
+            )
+        if not store_changed and not adjustments_changed:
             _issue(locked, by=by, now=now)
+    if adjustments_changed:
+        raise BillingError(
+            _(
+                "The adjustments from disputes that %(invoice)s carries changed since its draft was "
+                "computed: "
+                "the draft is now stale. Close the month again."
+            )
+            % {"invoice": _label(locked)}
+        )
     if store_changed:
         raise BillingError(
             _(
@@ -154,6 +171,10 @@ def _issue(invoice: Invoice, *, by, now: datetime) -> None:
         now=now,
     )
     apply_credit_balance(invoice=invoice, by=by, now=now)
+    from billing.disputes import open_system_disputes  # disputes use this module's credit notes
+
+    open_system_disputes(invoice=invoice, now=now)
+
     from billing.sending import send_at_issue  # sending uses this module
 
     send_at_issue(invoice=invoice, by=by, now=now)  # a seller who opted in: emailed once this commits

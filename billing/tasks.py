@@ -116,3 +116,22 @@ def sync_invoice_deliveries_task() -> int:
 
     requeue_stuck_sends()
     return sync_deliveries()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def propose_dispute_task(dispute_id: int) -> str:
+    """Disputes (SPEC §10): recompute the invoice with the seller's figures and store the proposal.
+    Idempotent: a dispute already proposed is proposed again to the same figures; one decided or withdrawn
+    is left alone; after ``MAX_PROPOSAL_ATTEMPTS`` failures it stays open with its error for ops to decide
+    by hand."""
+    from billing.disputes import propose_dispute
+    from billing.models import Dispute
+
+    attempts = Dispute.objects.filter(pk=dispute_id).values_list("proposal_attempts", flat=True).first()
+    if attempts is None or attempts >= MAX_PROPOSAL_ATTEMPTS:
+        return "skipped"
+    dispute = propose_dispute(dispute_id=dispute_id)
+    return dispute.state if dispute is not None else "missing"
+
+
+MAX_PROPOSAL_ATTEMPTS = 3

@@ -67,6 +67,12 @@ OPS: dict[str, tuple[str, ...]] = {
         VIEW,
     ),  # each request to email an invoice (finance sends: billing.invoice "send")
     "billing.invoicedelivery": (VIEW,),  # each email to a billing contact and its result (failures)
+    # SPEC §1, §10: ops resolve disputes (accept as a credit note or a pending adjustment, reject, close) and
+    # write in their threads; finance reads them (billing/dispute_admin.py).
+    "billing.dispute": (VIEW, "decide", "reply"),
+    "billing.disputemessage": (VIEW,),
+    "billing.disputeattachment": (VIEW,),
+    "billing.pendingadjustment": (VIEW,),
     "portal.auditevent": (VIEW,),
 }
 # Ops follow the email queue (recipient, subject, status, errors); bodies stay hidden (portal/email_admin.py).

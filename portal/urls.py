@@ -43,6 +43,7 @@ urlpatterns = [
     path("language/", views.SetLanguageView.as_view(), name="set-language"),
     path("quote/", include("tariffs.urls")),
     path("invoices/", include("billing.urls")),
+    path("disputes/", include("billing.dispute_urls")),
     path("", include("inventory.urls")),
     path("", include(app_urls)),
 ]

@@ -84,6 +84,7 @@ CATALOG: dict[str, Any] = {
         "Inbound {line} line: {packages}, {weight_kg} kg (month {month_total_kg} kg, tier {tier}, {customer_class})"
     ),
     "line.minimum_monthly": _("Minimum monthly charge {minimum} {currency}: shortfall"),
+    "adjustment.dispute": _("Dispute D-{dispute} on invoice {invoice}: accepted adjustment"),
     "line.chargeable_weight": _("Parcel {order_no}: chargeable {chargeable_kg} kg"),
     "line.size_band": _("Last mile {carrier}, size {size_cm} (≤ {max_kg} kg): {parcels}"),
     "line.order_handling": _("Order handling: {orders}, {extra_units}"),
@@ -106,6 +107,7 @@ CATALOG: dict[str, Any] = {
     "formula.cross_border_tax.tariff": "{tariff} × {tariff_factor} + ({consumption_tax} + {vat}) × {discount} = {amount}",
     "formula.tiered_per_kg": "{expression} = {amount}",
     "formula.minimum_monthly": "max(0, {minimum} − {counted_fees}) = {amount}",
+    "adjustment.dispute_formula": "{amount}",
     "formula.chargeable_weight": "max({actual_kg}, {length_cm} × {width_cm} × {height_cm} / {divisor}) × {price_per_kg} = {amount}",
     "formula.size_band": "{count} × {price} = {amount}",
     "formula.order_handling": "{orders} × {per_order} + {extra_units} × {per_extra_unit} = {amount}",

@@ -181,7 +181,7 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
-    from billing.models import Invoice
+    from billing.models import Dispute, DisputeAttachment, Invoice
     from inventory.models import (
         Certificate,
         ExportJob,
@@ -208,7 +208,43 @@ def scoped_factories():
         BillingContact: BillingContactFactory,
         RateCard: lambda seller: rate_card_of(seller),
         Invoice: invoice_of,
+        Dispute: dispute_of,
+        DisputeAttachment: lambda seller: dispute_attachment(dispute_of(seller)),
     }
+
+
+def dispute_of(seller):
+    """An open dispute of the seller's invoice line (``invoice_of``), with its first message."""
+    from django.utils import timezone
+
+    from billing.models import Dispute, DisputeMessage
+
+    invoice = invoice_of(seller)
+    dispute = Dispute.objects.create(
+        invoice=invoice,
+        line=invoice.lines.get(position=1),
+        seller=seller,
+        reason=Dispute.Reason.OTHER,
+        text="Not what we stored.",
+        opened_at=timezone.now(),
+    )
+    DisputeMessage.objects.create(
+        dispute=dispute, from_seller=True, body=dispute.text, created_at=timezone.now()
+    )
+    return dispute
+
+
+def dispute_attachment(dispute):
+    from django.core.files.base import ContentFile
+
+    from billing.models import DisputeAttachment
+
+    attachment = DisputeAttachment(
+        message=dispute.messages.first(), name="evidence.pdf", mime_type="application/pdf", size=9
+    )
+    attachment.file.save("evidence.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    attachment.save()
+    return attachment
 
 
 def invoice_of(seller, *, period: date = date(2016, 6, 1)):

@@ -4,6 +4,7 @@ allocations, the sellers' computed figures; disputes come in their own module.""
 from .close import CloseRun
 from .credit import CreditNote, CreditNoteLine
 from .delivery import InvoiceDelivery, InvoiceSend
+from .disputes import Dispute, DisputeAttachment, DisputeMessage, PendingAdjustment
 from .figures import SellerFigures
 from .invoices import MONEY, Invoice, InvoiceLine, IssuedDocumentError
 from .payments import Allocation, Payment
@@ -15,12 +16,16 @@ __all__ = [
     "CloseRun",
     "CreditNote",
     "CreditNoteLine",
+    "Dispute",
+    "DisputeAttachment",
+    "DisputeMessage",
     "Invoice",
     "InvoiceDelivery",
     "InvoiceLine",
     "InvoiceSend",
     "IssuedDocumentError",
     "Payment",
+    "PendingAdjustment",
     "SellerFigures",
     "StatementFile",
 ]

@@ -183,6 +183,7 @@ def load_demo_billing(today) -> None:
     from portal.dashboard.demo_billing import (
         DEMO_LEDGERS,
         close_demo_months,
+        demo_disputes,
         issue_demo_month,
         load_demo_ledgers,
     )
@@ -190,6 +191,7 @@ def load_demo_billing(today) -> None:
     load_demo_ledgers(today)
     close_demo_months(today)
     issue_demo_month(today)
+    demo_disputes(today)
     for seller in Seller.objects.filter(code__in={spec[0] for spec in DEMO_LEDGERS}):
         refresh_figures(seller, today=today)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 
 from tariffs.rules import Period
 
@@ -172,3 +173,66 @@ def issue_demo_month(today: date) -> None:
                 by=finance,
                 allocate_to=[issued],
             )
+
+
+def demo_disputes(today: date) -> None:
+    """Two disputes on youpin's issued overseas-warehouse invoice (issue 14): one resolved (a parcel's
+    weight, accepted as a credit note and closed) and one open with its proposal (a storage item's stock on
+    the month's first days). Proposed at once (no worker needed). Idempotent: an invoice with disputes is
+    left as it is."""
+    from django.contrib.auth import get_user_model
+
+    from billing import disputes
+    from billing.models import Dispute, Invoice
+    from inventory.models import OutboundParcelRow
+
+    before, _, _ = demo_months(today)
+    invoice = Invoice.objects.filter(
+        seller__code="youpin", service_line__code="cainiao-overseas", period=before.first_day, status="issued"
+    ).first()
+    if invoice is None or Dispute.objects.filter(invoice=invoice).exists():
+        return
+    users = get_user_model().objects
+    owner = users.filter(email="owner@youpin.example.com").first()
+    ops = users.filter(email="ops@example.com").first()
+    now = invoice.issued_at or None
+    parcel_line = invoice.lines.filter(ledger="outbound").order_by("-amount", "position").first()
+    if parcel_line is not None:
+        parcel = OutboundParcelRow.objects.filter(pk__in=parcel_line.source_refs).order_by("pk").first()
+        claimed = max(parcel.weight_kg - 1, parcel.weight_kg / 2).quantize(parcel.weight_kg)
+        resolved = disputes.open_dispute(
+            line=parcel_line,
+            by=owner,
+            reason=disputes.Reason.WRONG_WEIGHT,
+            text=f"Parcel {parcel.order_no} left our packing table at {claimed} kg (our scale ticket).",
+            figures=disputes.Figures(reference=parcel.order_no, weight_kg=claimed),
+            now=now,
+        )
+        resolved = disputes.propose_dispute(dispute_id=resolved.pk, now=now)
+        if resolved.is_credit:
+            disputes.reply_to_dispute(
+                dispute=resolved,
+                by=ops,
+                body="Re-weighed from the camera record: agreed.",
+                from_seller=False,
+                now=now,
+            )
+            disputes.accept_dispute(
+                dispute=resolved, decision="credit_note", reason="Scale error confirmed.", by=ops
+            )
+            disputes.close_dispute(dispute=resolved, by=ops)
+    storage_line = invoice.lines.filter(ledger="stock").order_by("position").first()
+    if storage_line is not None:
+        item = sorted(ref["item_id"] for ref in storage_line.source_refs if isinstance(ref, dict))[0]
+        first = before.first_day
+        pending = disputes.open_dispute(
+            line=storage_line,
+            by=owner,
+            reason=disputes.Reason.WRONG_QUANTITY,
+            text=f"{item}: 40 units on hand for the month's first three days, by our count.",
+            figures=disputes.Figures(
+                reference=item, quantity=Decimal(40), day_from=first, day_to=first + timedelta(days=2)
+            ),
+            now=now,
+        )
+        disputes.propose_dispute(dispute_id=pending.pk, now=now)

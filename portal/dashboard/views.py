@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from billing.disputes import open_disputes_count
 from billing.figures import figures_of
 from billing.models import SellerFigures
 from billing.orders import billed_for_order, billed_total
@@ -64,6 +65,7 @@ class DashboardView(SellerViewMixin, TemplateView):
             pending_invitations=self.seller.invitations.filter(status=Invitation.Status.PENDING).count(),
             **inventory_summary(self.seller, today=timezone.localdate()),
             **_figures_context(self.seller),
+            open_disputes=open_disputes_count(self.seller),
         )
         return context
 

@@ -47,3 +47,21 @@ def test_the_demo_closes_two_months_for_each_seller_and_is_idempotent(db):
 
     assert (LedgerFile.objects.count(), InvoiceLine.objects.count()) == (files, lines)
     assert invoice_events.count() == events  # nothing written again
+
+
+def test_the_demo_has_one_open_and_one_resolved_dispute_on_the_issued_invoice(db):
+    from billing.models import Dispute
+
+    with mock.patch("django.utils.timezone.localdate", return_value=TODAY):
+        load_demo_data()
+        load_demo_data()  # idempotent
+    disputes = Dispute.objects.order_by("pk")
+    assert [(d.state, d.decision) for d in disputes] == [("closed", "credit_note"), ("proposed", "")]
+    resolved, pending = disputes
+    assert resolved.invoice == pending.invoice
+    assert (resolved.invoice.seller.code, resolved.invoice.service_line.code) == (
+        "youpin",
+        "cainiao-overseas",
+    )
+    assert resolved.credit_note.total == -resolved.difference > 0
+    assert pending.difference is not None and pending.line.ledger == "stock"
