@@ -167,6 +167,17 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
                 name: format_amount(getattr(invoice, name), invoice.currency)
                 for name in ("subtotal", "service_tax", "total")
             },
+            balance={
+                "credited": format_amount(invoice.amount_credited, invoice.currency),
+                "paid": format_amount(invoice.amount_paid, invoice.currency),
+                "due": format_amount(invoice.balance, invoice.currency),
+            },
+            credit_notes=[
+                {"note": note, "total": format_amount(note.total, invoice.currency)}
+                for note in invoice.credit_notes.filter(status="issued").order_by("issue_date", "pk")
+            ]
+            if invoice.is_issued
+            else [],
             chart_json=json.dumps(chart),
             has_history=any(month.invoice_id for month in history[:-1]),
             findings_hidden=max(invoice.findings_total - len(findings), 0),
