@@ -275,6 +275,7 @@ def line_rows(invoice: Invoice, language: str, *, qualified: bool) -> dict[str, 
     card_rate = invoice.rate_card.service_tax_rate
     standard = standard_rate(invoice) if qualified else ZERO
     lines = invoice.lines.only(
+        "invoice",
         "position",
         "code",
         "section",
