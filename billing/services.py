@@ -154,6 +154,14 @@ def _issue(invoice: Invoice, *, by, now: datetime) -> None:
         now=now,
     )
     apply_credit_balance(invoice=invoice, by=by, now=now)
+    _queue_statement(invoice)
+
+
+def _queue_statement(document: Invoice | CreditNote) -> None:
+    """The issued document's PDF in its seller's language, rendered on a worker after commit (issue 13)."""
+    from billing.statements import request_statement
+
+    request_statement(document, document.seller.language)
 
 
 def _label(invoice: Invoice) -> str:
@@ -490,6 +498,7 @@ def issue_credit_note(*, credit_note: CreditNote, by=None, now: datetime | None 
         note.total = total
         note.status = CreditNote.Status.ISSUED
         note.save()
+        _queue_statement(note)
         invoice.amount_credited += total
         released = _release_overpayment(invoice, by=by, now=now)
         _save_payment(invoice, issue_date)
