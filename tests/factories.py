@@ -133,7 +133,7 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
-    from billing.models import Invoice
+    from billing.models import CreditNote, Invoice
     from inventory.models import (
         Certificate,
         ExportJob,
@@ -159,7 +159,22 @@ def scoped_factories():
         Invitation: InvitationFactory,
         RateCard: lambda seller: rate_card_of(seller),
         Invoice: invoice_of,
+        CreditNote: credit_note_of,
     }
+
+
+def credit_note_of(seller):
+    """A draft credit note of one of the seller's invoices."""
+    from billing.models import CreditNote
+
+    invoice = invoice_of(seller)
+    return CreditNote.objects.create(
+        invoice=invoice,
+        operator=invoice.operator,
+        seller=seller,
+        currency=invoice.currency,
+        reason="Goodwill",
+    )
 
 
 def invoice_of(seller, *, period: date = date(2016, 6, 1)):
