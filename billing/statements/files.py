@@ -102,8 +102,9 @@ def part_html(template: str, context: dict, language: str, part: dict, *, total:
     return render_html(template, {**context, **extra}, language=language)
 
 
-# A statement of more lines than this has its first page to itself and its detail on pages of their own.
-INLINE_DETAIL_MAX = 12
+# A statement of more lines than this has its first page to itself and its detail on pages of their own
+# (cut here, so that it can be rendered in parts); a shorter one flows on from its first page.
+INLINE_DETAIL_MAX = 60
 # Lines' worth of rendering work of the first page and of the totals, when a statement is split in parts.
 HEAD_WEIGHT, TAIL_WEIGHT = 60, 5
 
