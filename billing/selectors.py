@@ -12,7 +12,7 @@ from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from billing.models import MONEY, Invoice, InvoiceLine, Payment
+from billing.models import MONEY, CreditNote, Invoice, InvoiceLine, Payment
 from inventory.ledgers.kinds import KINDS
 from inventory.ledgers.store_facts import rows_of_refs
 from portal.models import Seller
@@ -36,6 +36,18 @@ def seller_invoice(seller: Seller, pk: int) -> Invoice:
         return seller_invoices(seller).get(pk=pk)
     except Invoice.DoesNotExist as exc:
         raise Http404("No invoice found.") from exc
+
+
+def seller_credit_note(seller: Seller, pk: int) -> CreditNote:
+    try:
+        return scope(CreditNote.objects.select_related("invoice"), seller).get(pk=pk)
+    except CreditNote.DoesNotExist as exc:
+        raise Http404("No credit note found.") from exc
+
+
+def issued_credit_notes(invoice: Invoice) -> QuerySet[CreditNote]:
+    """The invoice's issued credit notes (drafts are finance's own), oldest first."""
+    return invoice.credit_notes.filter(status=CreditNote.Status.ISSUED).order_by("issued_at", "pk")
 
 
 def invoice_line(invoice: Invoice, position: int) -> InvoiceLine:

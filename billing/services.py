@@ -179,6 +179,15 @@ def _issue(invoice: Invoice, *, by, now: datetime) -> None:
 
     send_at_issue(invoice=invoice, by=by, now=now)  # a seller who opted in: emailed once this commits
 
+    _queue_statement(invoice)
+
+
+def _queue_statement(document: Invoice | CreditNote) -> None:
+    """The issued document's PDF in its seller's language, rendered on a worker after commit (issue 13)."""
+    from billing.statements import request_statement
+
+    request_statement(document, document.seller.language)
+
 
 def _label(invoice: Invoice) -> str:
     return invoice.number or f"{invoice.seller.code} {invoice.period:%Y-%m} ({invoice.service_line.code})"
@@ -518,6 +527,7 @@ def issue_credit_note(*, credit_note: CreditNote, by=None, now: datetime | None 
         note.total = total
         note.status = CreditNote.Status.ISSUED
         note.save()
+        _queue_statement(note)
         invoice.amount_credited += total
         released = _release_overpayment(invoice, by=by, now=now)
         _save_payment(invoice, issue_date)

@@ -29,7 +29,7 @@ from billing.exports import (
     text_of,
 )
 from billing.filters import InvoiceFilter
-from billing.models import Invoice, StatementFile
+from billing.models import CreditNote, Invoice, StatementFile
 from billing.statements import document_filename, request_statement
 from billing.tables import InvoiceTable, StorageRowTable, cost_text
 from inventory.ledgers.kinds import KINDS
@@ -173,11 +173,9 @@ class InvoiceDetailView(InvoiceMixin, TemplateView):
                 "due": format_amount(invoice.balance, invoice.currency),
             },
             credit_notes=[
-                {"note": note, "total": format_amount(note.total, invoice.currency)}
-                for note in invoice.credit_notes.filter(status="issued").order_by("issue_date", "pk")
-            ]
-            if invoice.is_issued
-            else [],
+                {"note": note, "amount": format_amount(note.total, note.currency)}
+                for note in selectors.issued_credit_notes(invoice)
+            ],
             chart_json=json.dumps(chart),
             has_history=any(month.invoice_id for month in history[:-1]),
             findings_hidden=max(invoice.findings_total - len(findings), 0),
@@ -277,28 +275,28 @@ class InvoiceDownloadView(InvoiceMixin, View):
         return response
 
 
-class InvoicePdfView(InvoiceMixin, View):
-    """The statement PDF of an issued invoice in a language (``?language=``, default the seller's), rendered
-    once on a worker and then served from its stored file. Until it is stored the page says it is being
-    prepared and reloads itself (the request renders nothing). A draft has no PDF for sellers yet."""
+class DocumentPdfMixin:
+    """Serves an issued document's PDF in a language (``?language=``, default the seller's), rendered once
+    on a worker and then from its stored file. Until it is stored the page says it is being prepared and
+    reloads itself (the request renders nothing)."""
 
     REFRESH_SECONDS = 3
 
-    def get(self, request, pk):
-        invoice = self.get_invoice()
+    def language(self, request) -> str:
         languages = dict(settings.LANGUAGES)
         language = request.GET.get("language")
         if language not in languages:
             language = self.seller.language if self.seller.language in languages else settings.LANGUAGE_CODE
-        if not invoice.is_issued:
-            messages.info(request, _("The PDF statement is available once the invoice is issued."))
-            return redirect("billing:invoice-detail", pk=invoice.pk)
-        stored = request_statement(invoice, language)
+        return language
+
+    def serve(self, request, document, *, invoice: Invoice, credit_note: CreditNote | None = None):
+        language = self.language(request)
+        stored = request_statement(document, language)
         if stored.status == StatementFile.Status.READY:
             return FileResponse(
                 stored.file.open("rb"),
                 as_attachment=True,
-                filename=document_filename(invoice, language),
+                filename=document_filename(document, language),
                 content_type="application/pdf",
             )
         return render(
@@ -306,9 +304,34 @@ class InvoicePdfView(InvoiceMixin, View):
             "billing/statement_preparing.html",
             {
                 "invoice": invoice,
+                "credit_note": credit_note,
                 "stored": stored,
-                "language_name": languages[language],
+                "language_name": dict(settings.LANGUAGES)[language],
                 "refresh": self.REFRESH_SECONDS,
                 "failed": stored.status == StatementFile.Status.FAILED,
             },
         )
+
+
+class InvoicePdfView(InvoiceMixin, DocumentPdfMixin, View):
+    """The statement PDF of an issued invoice. A draft has no PDF for sellers yet."""
+
+    def get(self, request, pk):
+        invoice = self.get_invoice()
+        if not invoice.is_issued:
+            messages.info(request, _("The PDF statement is available once the invoice is issued."))
+            return redirect("billing:invoice-detail", pk=invoice.pk)
+        return self.serve(request, invoice, invoice=invoice)
+
+
+class CreditNotePdfView(SellerObjectMixin, DocumentPdfMixin, View):
+    """The PDF of one of the seller's issued credit notes; a draft one has none yet."""
+
+    scoped_model = CreditNote
+
+    def get(self, request, pk):
+        note = selectors.seller_credit_note(self.seller, pk)
+        if note.status != CreditNote.Status.ISSUED:
+            messages.info(request, _("The PDF of a credit note is available once it is issued."))
+            return redirect("billing:invoice-detail", pk=note.invoice_id)
+        return self.serve(request, note, invoice=note.invoice, credit_note=note)

@@ -9,12 +9,19 @@ Inbound documents (``inventory.inbound.documents``) and invoices render through 
 
 from __future__ import annotations
 
+import logging
 import mimetypes
+import multiprocessing
 import posixpath
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import django
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
@@ -23,6 +30,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
 
 # The documents' own origin: `/static/...` in a template resolves under it, and nothing else is served.
 BASE_URL = "https://portal-documents.invalid/"
@@ -48,6 +57,8 @@ class StaticOnlyURLFetcher(URLFetcher):
         path = static_path_of(url)
         if path is None:
             raise ValueError(f"refused to fetch {url!r}: documents load only the project's static files")
+        if not apps.ready:  # a worker process of html_to_pdf_parts: Django set up on its first fetch
+            django.setup()
         found = finders.find(path)
         if not found:
             raise FileNotFoundError(f"no static file {path!r}")
@@ -114,6 +125,39 @@ def html_to_pdf(html: str, *, target=None) -> bytes | None:
     """PDF bytes of an HTML document (or, with ``target``, the PDF written to that path or file), loading
     nothing but the project's static files."""
     return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyURLFetcher()).write_pdf(target)
+
+
+def html_to_pdf_parts(htmls: list[str], *, processes: int) -> list[bytes]:
+    """PDF bytes of each HTML document, the first rendered here while the others render in up to
+    ``processes - 1`` worker processes at once. The workers are forked from a ``forkserver`` that has
+    WeasyPrint loaded (never from this process: safe in a Celery prefork or solo worker, its threads and
+    connections not copied); they live for this call only. Without worker processes, one after another."""
+    if processes < 2 or len(htmls) < 2:
+        return [html_to_pdf(html) for html in htmls]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["portal.pdf"])
+    try:
+        with ProcessPoolExecutor(max_workers=min(processes - 1, len(htmls) - 1), mp_context=context) as pool:
+            others = [pool.submit(html_to_pdf, html) for html in htmls[1:]]
+            first = html_to_pdf(htmls[0])
+            return [first, *(future.result() for future in others)]
+    except (OSError, BrokenProcessPool) as exc:  # no worker process: rendered here
+        logger.warning("rendering in worker processes failed (%s); rendering here", exc)
+        return [html_to_pdf(html) for html in htmls]
+
+
+def merge_pdfs(pdfs: list[bytes]) -> bytes:
+    """One PDF of the pages of ``pdfs`` in order (pypdf)."""
+    from pypdf import PdfReader, PdfWriter
+
+    if len(pdfs) == 1:
+        return pdfs[0]
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(PdfReader(BytesIO(pdf)))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def render_pdf(template_name: str, context: dict, *, language: str) -> bytes:

@@ -371,3 +371,6 @@ INBOUND_MAX_CARTONS_PER_GROUP = INBOUND_MAX_CARTONS
 DOCUMENT_LABELS_PER_CHUNK = 200  # carton labels per WeasyPrint document, merged with pypdf
 EXPORT_INLINE_MAX_ROWS = int(env("EXPORT_INLINE_MAX_ROWS", "2000"))  # larger exports run on a worker
 DOCUMENT_PACKING_LIST_CARTONS_PER_CHUNK = 400  # a longer packing list is rendered in parts, merged with pypdf
+# A statement of this many pages or more renders in parts on up to this many processes (issue 13).
+STATEMENT_RENDER_PROCESSES = int(env("STATEMENT_RENDER_PROCESSES", "2"))
+STATEMENT_PARALLEL_MIN_PAGES = int(env("STATEMENT_PARALLEL_MIN_PAGES", "8"))

@@ -181,7 +181,7 @@ def rate_card_of(seller):
 
 def scoped_factories():
     """One factory per seller-scoped model: the tenancy test creates a second seller's object with it."""
-    from billing.models import Dispute, DisputeAttachment, Invoice
+    from billing.models import CreditNote, Dispute, DisputeAttachment, Invoice
     from inventory.models import (
         Certificate,
         ExportJob,
@@ -210,6 +210,7 @@ def scoped_factories():
         Invoice: invoice_of,
         Dispute: dispute_of,
         DisputeAttachment: lambda seller: dispute_attachment(dispute_of(seller)),
+        CreditNote: credit_note_of,
     }
 
 
@@ -245,6 +246,20 @@ def dispute_attachment(dispute):
     attachment.file.save("evidence.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
     attachment.save()
     return attachment
+
+
+def credit_note_of(seller):
+    """A draft credit note of one of the seller's invoices."""
+    from billing.models import CreditNote
+
+    invoice = invoice_of(seller)
+    return CreditNote.objects.create(
+        invoice=invoice,
+        operator=invoice.operator,
+        seller=seller,
+        currency=invoice.currency,
+        reason="Goodwill",
+    )
 
 
 def invoice_of(seller, *, period: date = date(2016, 6, 1)):

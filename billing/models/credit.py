@@ -15,8 +15,8 @@ from billing.models.invoices import MONEY, Invoice, IssuedDocument, IssuedDocume
 from billing.models.triggers import issued_document_triggers, issued_lines_trigger
 from portal.models import Operator, Seller
 
-# What may change on an issued credit note: its stored PDF.
-CREDIT_NOTE_STATUS_FIELDS = frozenset({"pdf", "pdf_language"})
+# Nothing may change on an issued credit note (its PDFs are StatementFiles).
+CREDIT_NOTE_STATUS_FIELDS: frozenset[str] = frozenset()
 
 
 class CreditNote(IssuedDocument, models.Model):
@@ -63,8 +63,6 @@ class CreditNote(IssuedDocument, models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
-    pdf = models.FileField(_("PDF"), upload_to="credit-notes/%Y/%m/", blank=True)
-    pdf_language = models.CharField(max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("credit note")

@@ -22,7 +22,7 @@ from tariffs.models import Contract, FeeRule, RateCard, RateCardVersion
 MONEY = {"max_digits": 20, "decimal_places": 4}
 
 
-# What the services for delivery, payment and the stored PDF may change on an issued invoice.
+# What the services for delivery and payment may change on an issued invoice (its PDFs are StatementFiles).
 INVOICE_STATUS_FIELDS = frozenset(
     {
         "delivery_status",
@@ -31,8 +31,6 @@ INVOICE_STATUS_FIELDS = frozenset(
         "payment_status",
         "amount_paid",
         "amount_credited",
-        "pdf",
-        "pdf_language",
     }
 )
 
@@ -199,8 +197,6 @@ class Invoice(IssuedDocument, models.Model):
     amount_paid = models.DecimalField(_("paid"), **MONEY, default=Decimal(0))
     # The issued credit notes of the invoice, in all (what is owed is total - credited - paid).
     amount_credited = models.DecimalField(_("credited"), **MONEY, default=Decimal(0))
-    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
-    pdf_language = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

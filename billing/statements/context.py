@@ -275,6 +275,7 @@ def line_rows(invoice: Invoice, language: str, *, qualified: bool) -> dict[str, 
     card_rate = invoice.rate_card.service_tax_rate
     standard = standard_rate(invoice) if qualified else ZERO
     lines = invoice.lines.only(
+        "invoice",
         "position",
         "code",
         "section",
@@ -394,6 +395,11 @@ def invoice_context(invoice: Invoice, language: str, *, today: date | None = Non
             "has_credit_balance": credit > 0,
             "sections": [s for s in sections.values() if s.lines],
             "pass_through": pass_through,
+            "pass_through_note": _(
+                "Duties and taxes collected on your behalf and paid to customs: outside the service tax."
+            ),
+            "no_charge": _("No charge this month."),
+            "no_pass_through": _("No pass-through tax this month."),
             "line_count": sum(len(s.lines) for s in sections.values()) + len(pass_through.lines),
             "stock": stock_summary(invoice, language),
             "dispute_deadline": day(dispute_deadline(invoice)),

@@ -158,3 +158,126 @@ def test_a_real_worker_renders_the_statement(celery_worker_process, owner):
     with ready.file.open("rb") as handle:
         assert handle.read(4) == b"%PDF"
     assert ready.pages >= 1 and ready.attempts == 1
+
+
+# --- Issuing queues the render ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eager_tasks():
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_issuing_an_invoice_queues_its_statement_in_the_sellers_language_after_commit(
+    db, django_capture_on_commit_callbacks, eager_tasks
+):
+    from billing.services import issue_invoice
+    from tests.billing.documents import billing_world, draft_invoice
+
+    seller, line, contract = billing_world()
+    seller.language = "vi"
+    seller.save()
+    invoice = draft_invoice(contract)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        issue_invoice(invoice=invoice)
+        stored = StatementFile.objects.get()
+        assert (stored.invoice_id, stored.language, stored.status) == (invoice.pk, "vi", "queued")
+    assert len(callbacks) == 1
+    for callback in callbacks:  # the commit: the task runs (eagerly here, on a worker in production)
+        callback()
+
+    stored.refresh_from_db()
+    assert stored.status == "ready" and stored.pages == 1
+    with stored.file.open("rb") as handle:
+        assert handle.read(4) == b"%PDF"
+
+
+def test_an_issue_that_fails_queues_nothing(db, django_capture_on_commit_callbacks):
+    from billing.services import BillingError, issue_invoice
+    from tests.billing.documents import billing_world, draft_invoice
+
+    seller, line, contract = billing_world()
+    invoice = draft_invoice(contract)
+    issue_invoice(invoice=invoice)
+    StatementFile.objects.all().delete()
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(BillingError):
+        issue_invoice(invoice=invoice)  # already issued
+
+    assert callbacks == [] and not StatementFile.objects.exists()
+
+
+def test_issuing_a_credit_note_queues_its_pdf_in_the_sellers_language(
+    issued, django_capture_on_commit_callbacks, eager_tasks
+):
+    from billing.services import create_credit_note, issue_credit_note
+
+    note = create_credit_note(
+        invoice=issued, lines=[{"description": "Goodwill", "amount": "5.00"}], reason="Late delivery"
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        issue_credit_note(credit_note=note)
+
+    assert len(callbacks) == 1
+    stored = StatementFile.objects.get(credit_note=note)
+    assert (stored.language, stored.status) == ("ja", "ready")
+    with stored.file.open("rb") as handle:
+        assert handle.read(4) == b"%PDF"
+
+
+# --- Credit notes' PDFs in the portal -----------------------------------------------------------------------
+
+
+def test_a_credit_notes_pdf_is_prepared_then_served_and_linked_from_its_invoice(
+    owner_client, issued, django_capture_on_commit_callbacks
+):
+    note = credit_note_of(issued)
+    url = reverse("billing:credit-note-pdf", args=[note.pk])
+
+    detail = owner_client.get(reverse("billing:invoice-detail", args=[issued.pk])).content.decode()
+    assert f'href="{url}"' in detail and "CN-LINKSTAR-2016-0007" in detail
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = owner_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-status="queued"' in html and "CN-LINKSTAR-2016-0007" in html
+    stored = StatementFile.objects.get()
+    assert (stored.credit_note_id, stored.invoice_id, stored.language) == (note.pk, None, "ja")
+    assert len(callbacks) == 1
+
+    render_statement_file(stored.pk)
+
+    response = owner_client.get(url, {"language": "ja"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert 'filename="credit-note-CN-LINKSTAR-2016-0007-ja.pdf"' in response["Content-Disposition"]
+    assert StatementFile.objects.count() == 1
+
+
+def test_another_sellers_credit_note_pdf_answers_404(client, issued, other_owner):
+    note = credit_note_of(issued)
+    client.force_login(other_owner.user)
+    response = client.get(reverse("billing:credit-note-pdf", args=[note.pk]))
+    assert response.status_code == 404
+    assert not StatementFile.objects.exists()
+
+
+def test_a_draft_credit_notes_pdf_is_not_served_nor_listed(owner_client, issued):
+    note = credit_note_of(issued, issued=False)
+    url = reverse("billing:credit-note-pdf", args=[note.pk])
+
+    response = owner_client.get(url)
+
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "billing:invoice-detail", args=[issued.pk]
+    )
+    assert not StatementFile.objects.exists()
+    detail = owner_client.get(reverse("billing:invoice-detail", args=[issued.pk])).content.decode()
+    assert url not in detail and 'id="credit-notes"' not in detail
