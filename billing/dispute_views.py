@@ -76,6 +76,7 @@ class DisputeDetailView(DisputeMixin, TemplateView):
                 "original_total": money(dispute.original_total),
                 "proposed_total": money(dispute.proposed_total),
                 "difference": money(dispute.difference),
+                "credited": money(dispute.credit_note.total if dispute.credit_note else None),
                 "claimed_amount": money(dispute.claimed_amount),
             },
             figures=[
