@@ -766,7 +766,7 @@ def _jsonable_text(text) -> dict[str, Any] | None:
     if text is None:
         return None
     if hasattr(text, "as_dict"):
-        return json.loads(json.dumps(text.as_dict(), default=_plain))
+        return _json_plain(text.as_dict())  # as json.loads(json.dumps(..., default=_plain)) gives it
     return {"id": text.id, "params": {key: _plain(value) for key, value in dict(text.params).items()}}
 
 
