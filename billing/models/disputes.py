@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billing.models.credit import CreditNote
 from billing.models.invoices import MONEY, Invoice, InvoiceLine
@@ -34,12 +35,13 @@ class Dispute(models.Model):
         OTHER = "other", _("other")
 
     class State(models.TextChoices):
-        OPEN = "open", _("open")
-        PROPOSED = "proposed", _("proposed")
-        ACCEPTED = "accepted", _("accepted")
-        REJECTED = "rejected", _("rejected")
-        CLOSED = "closed", _("closed")
-        WITHDRAWN = "withdrawn", _("withdrawn")
+        # The states' own words (a context: "closed" or "accepted" as a time elsewhere reads otherwise)
+        OPEN = "open", pgettext_lazy("dispute state", "open")
+        PROPOSED = "proposed", pgettext_lazy("dispute state", "proposed")
+        ACCEPTED = "accepted", pgettext_lazy("dispute state", "accepted")
+        REJECTED = "rejected", pgettext_lazy("dispute state", "rejected")
+        CLOSED = "closed", pgettext_lazy("dispute state", "closed")
+        WITHDRAWN = "withdrawn", pgettext_lazy("dispute state", "withdrawn")
 
     class Decision(models.TextChoices):
         CREDIT_NOTE = "credit_note", _("credit note now")
