@@ -193,12 +193,24 @@ def _unexplained_drops_in_python(rows, limit: int):
 
 
 def stock_findings_of_sellers(
-    seller_ids, warehouse_ids, first: date, last: date, source: str = "warehouse"
+    seller_ids, warehouse_ids, first: date, last: date, source: str = "warehouse", *, drops=None
 ) -> dict[int, tuple[list[Finding], int]]:
     """``stock_findings`` of many sellers ({seller id: (findings, how many)}, every seller given): the drops
-    of all in one query; the other checks only for the sellers with rows they look at."""
+    of all in one query (or ``drops``, {seller id: (every drop, how many)} read already; a seller with more
+    than ``MAX_FINDINGS`` has its first ones found again in the database's order); the other checks only for
+    the sellers with rows they look at."""
     seller_ids = sorted(set(seller_ids))
-    drops = unexplained_drops_of_sellers(seller_ids, warehouse_ids, first, last, source, limit=MAX_FINDINGS)
+    if drops is None:
+        drops = unexplained_drops_of_sellers(
+            seller_ids, warehouse_ids, first, last, source, limit=MAX_FINDINGS
+        )
+    else:  # every drop of each seller, read with its month (``store_facts.read_stock_month_of_sellers``)
+        drops = {
+            seller_id: (found[:MAX_FINDINGS], total)
+            if total <= MAX_FINDINGS
+            else unexplained_drops(seller_id, warehouse_ids, first, last, source, limit=MAX_FINDINGS)
+            for seller_id, (found, total) in drops.items()
+        }
     others = sellers_with_other_findings(seller_ids, warehouse_ids, first, last)
     return {
         seller_id: stock_findings(

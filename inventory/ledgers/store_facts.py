@@ -24,6 +24,7 @@ code as a file's rows.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Hashable, Iterable
 from contextlib import contextmanager
@@ -107,9 +108,12 @@ def month_facts_of_sellers(
     period: Period,
     service_line=None,
     source: str = LedgerFile.Source.WAREHOUSE,
+    stock_groups: dict[int, list[tuple]] | None = None,
 ) -> dict[int, MonthFacts]:
     """``month_facts`` of many sellers at once ({seller id: facts}, every seller given): the same facts, from
-    six queries for all of them instead of six each. The close prices a batch of sellers through here."""
+    six queries for all of them instead of six each. The close prices a batch of sellers through here.
+    ``stock_groups``: the line's stock rows already summed ({seller id: groups}, as
+    ``read_stock_month_of_sellers`` gives them), so that the stock is not read again (PostgreSQL only)."""
     seller_ids = sorted(set(seller_ids))
     if not seller_ids:
         return {}
@@ -118,8 +122,14 @@ def month_facts_of_sellers(
     if connections[queries["stock"].db].vendor != "postgresql":
         return {seller_id: month_facts(seller=seller_id, **scope) for seller_id in seller_ids}
     queries = {kind: rows.filter(seller_id__in=seller_ids) for kind, rows in queries.items()}
+    if stock_groups is not None:
+        del queries["stock"]
     with _no_cyclic_gc():
         by_seller = _facts_of_sellers_in_one_pipeline(queries, period)
+        for seller_id, groups in (stock_groups or {}).items():
+            sums = StockMonthSums(period)
+            sums.add_groups(groups)
+            by_seller.setdefault(seller_id, {})["stock"] = sums.facts()
     result = {}
     for seller_id in seller_ids:
         facts = by_seller.get(seller_id, {})
@@ -129,6 +139,98 @@ def month_facts_of_sellers(
     return result
 
 
+@dataclasses.dataclass
+class StockMonthRead:
+    """A batch of sellers' warehouse stock rows of a month, read in one scan
+    (``read_stock_month_of_sellers``):
+
+    - ``groups``: {(seller, warehouse, service line): the rows summed per item and units per carton (and
+      upload), in the shape ``StockMonthSums.add_groups`` reads};
+    - ``inputs``: {seller: {("stock", warehouse, service line, upload): rows}}, as ``month_inputs`` counts
+      them;
+    - ``drops``: {(seller, warehouse): (drops, how many)}, each drop ``(item, day, stock before, stock,
+      sold, units unaccounted for)``, every one of them, ordered by item, day and row
+      (``checks.unexplained_drops``' order where items sort the same in the database's collation).
+    """
+
+    groups: dict[tuple[int, int, int | None], list[tuple]]
+    inputs: dict[int, dict[tuple, int]]
+    drops: dict[tuple[int, int], tuple[list[tuple], int]]
+
+
+# One scan of a batch's stock month for the close: the window that compares each row with the day before
+# (the drops) and the sums per item, upload and line (the facts and the inputs' counts) over the same rows.
+_STOCK_MONTH_SQL = """
+    SELECT seller_id, warehouse_id, service_line_id, ledger_file_id, item_id, units_per_carton,
+           count(*), sum(stock_qty), sum(sales_qty), bit_or(1::bigint << (business_date - %(first)s + 1)),
+           sum(total_volume_m3),
+           sum(length_mm * width_mm * height_mm * stock_qty) FILTER (WHERE total_volume_m3 IS NULL),
+           array_agg(business_date) FILTER (WHERE dropped), array_agg(before) FILTER (WHERE dropped),
+           array_agg(stock_qty) FILTER (WHERE dropped), array_agg(sales_qty) FILTER (WHERE dropped),
+           array_agg(id) FILTER (WHERE dropped)
+    FROM (
+        SELECT r.seller_id, r.warehouse_id, r.service_line_id, r.ledger_file_id, r.item_id,
+               r.units_per_carton, r.business_date, r.stock_qty, r.sales_qty, r.total_volume_m3,
+               r.length_mm, r.width_mm, r.height_mm, r.id, lag(r.stock_qty) OVER w AS before,
+               coalesce(
+                   r.business_date - lag(r.business_date) OVER w = 1
+                   AND r.stock_qty - lag(r.stock_qty) OVER w + r.sales_qty < 0,
+                   false
+               ) AS dropped
+        FROM {table} AS r
+        WHERE r.seller_id = ANY(%(sellers)s) AND r.source = 'warehouse' AND r.is_current
+          AND r.business_date >= %(first)s AND r.business_date < %(next)s
+        WINDOW w AS (
+            PARTITION BY r.seller_id, r.warehouse_id, r.item_id COLLATE "C" ORDER BY r.business_date, r.id
+        )
+    ) AS t
+    GROUP BY seller_id, warehouse_id, service_line_id, ledger_file_id, item_id, units_per_carton"""
+
+
+def read_stock_month_of_sellers(seller_ids: Iterable[int], period: Period) -> StockMonthRead:
+    """PostgreSQL: the sellers' warehouse stock rows in force in the month, read once (``StockMonthRead``)."""
+    from inventory.models import StockLedgerRow
+
+    groups: dict[tuple[int, int, int | None], list[tuple]] = {}
+    inputs: dict[int, dict[tuple, int]] = {}
+    found: dict[tuple[int, int], list[tuple]] = {}
+    db = StockLedgerRow.objects.db
+    connection = connections[db]
+    sql = _STOCK_MONTH_SQL.format(table=connection.ops.quote_name(StockLedgerRow._meta.db_table))
+    params = {"sellers": sorted(set(seller_ids)), "first": period.first_day, "next": period.next_first_day}
+    with transaction.atomic(using=db), connection.cursor() as cursor:
+        work_mem, jit = _settings_for_the_aggregate(cursor)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.execute(RESTORE_SETTINGS, [work_mem, jit])
+    for row in rows:
+        seller_id, warehouse_id, line_id, file_id, item_id, units_per_carton, count = row[:7]
+        groups.setdefault((seller_id, warehouse_id, line_id), []).append(
+            (item_id, units_per_carton, *row[6:12])
+        )
+        key = ("stock", warehouse_id, line_id, file_id)
+        seller_inputs = inputs.setdefault(seller_id, {})
+        seller_inputs[key] = seller_inputs.get(key, 0) + count
+        if row[12]:
+            drops = found.setdefault((seller_id, warehouse_id), [])
+            for day, before, stock, sales, row_id in zip(*row[12:17], strict=True):
+                drops.append((item_id, day, row_id, before, stock, sales))
+    return StockMonthRead(
+        groups=groups,
+        inputs=inputs,
+        drops={
+            key: (
+                [
+                    (item, day, before, stock, sales, before - stock - sales)
+                    for item, day, _row_id, before, stock, sales in sorted(drops)
+                ],
+                len(drops),
+            )
+            for key, drops in found.items()
+        },
+    )
+
+
 def _facts_of_sellers_in_one_pipeline(
     queries: dict[str, QuerySet], period: Period
 ) -> dict[int, dict[str, list]]:
@@ -136,7 +238,7 @@ def _facts_of_sellers_in_one_pipeline(
     kinds in seller and primary-key order), split here into {seller id: {kind: facts}}."""
     import psycopg
 
-    db = queries["stock"].db
+    db = next(iter(queries.values())).db
     connection = connections[db]
     statements = [
         (
@@ -148,9 +250,10 @@ def _facts_of_sellers_in_one_pipeline(
         for kind, rows in queries.items()
         if kind != "stock"
     ]
-    statements.append(
-        ("stock", *_stock_query(queries["stock"], period, leading=("seller_id",)).query.sql_with_params())
-    )
+    if "stock" in queries:  # else summed by the caller's own read (``read_stock_month_of_sellers``)
+        statements.append(
+            ("stock", *_stock_query(queries["stock"], period, leading=("seller_id",)).query.sql_with_params())
+        )
     by_seller: dict[int, dict[str, list]] = {}
     with transaction.atomic(using=db):
         with connection.cursor() as cursor:
@@ -163,12 +266,14 @@ def _facts_of_sellers_in_one_pipeline(
                 cursor.execute(sql, params)
             with psycopg.Cursor(raw) as cursor:
                 cursor.execute(RESTORE_SETTINGS, [work_mem, jit])
-            for kind, _sql, _params in statements[:-1]:
+            for kind, _sql, _params in statements:
+                if kind == "stock":
+                    continue
                 make = fact_maker(KINDS[kind].fact_type)
                 for seller_id, rows in groupby(cursors[kind].fetchall(), key=itemgetter(0)):
                     by_seller.setdefault(seller_id, {})[kind] = [make(*row[1:]) for row in rows]
             groups: dict[int, list] = {}
-            for row in cursors["stock"].fetchall():
+            for row in cursors["stock"].fetchall() if "stock" in cursors else ():
                 groups.setdefault(row[0], []).append(row[1:])
             for cursor in cursors.values():
                 cursor.close()

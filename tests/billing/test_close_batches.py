@@ -145,8 +145,8 @@ def test_an_invoice_changed_after_the_batch_read_it_is_closed_again_under_its_lo
 
     read_facts = close._facts_of_sellers
 
-    def facts_then_another_close_writes(contracts, period):
-        facts = read_facts(contracts, period)
+    def facts_then_another_close_writes(contracts, period, *stock):
+        facts = read_facts(contracts, period, *stock)
         Invoice.objects.filter(pk=draft.pk).update(content_digest="written meanwhile")
         return facts
 
@@ -189,3 +189,40 @@ def sellers_by_pk(pk: int) -> str:
     from portal.models import Seller
 
     return Seller.objects.get(pk=pk).code
+
+
+def test_one_scan_of_the_stock_month_gives_what_the_separate_reads_give(world, monkeypatch):
+    """PostgreSQL: ``read_stock_month_of_sellers`` (the close's one scan: window and sums together) gives each
+    seller's stock facts, drops and input counts exactly as ``month_facts``, ``unexplained_drops`` and
+    ``month_inputs`` read them apart; a seller with more drops than kept has its first ones found again."""
+    from django.db import connection
+
+    from inventory.ledgers.store_facts import read_stock_month_of_sellers
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one scan is PostgreSQL's")
+    sellers, line, other = world
+    read = read_stock_month_of_sellers([seller.pk for seller in sellers.values()], JUNE)
+
+    for code, seller in sellers.items():
+        on = other if code == "d" else line
+        scope = {"warehouse": on.warehouse, "period": JUNE, "service_line": on}
+        groups = read.groups.get((seller.pk, on.warehouse_id, on.pk))
+        facts = month_facts_of_sellers(
+            seller_ids=[seller.pk], stock_groups={seller.pk: groups} if groups else {}, **scope
+        )
+        assert facts[seller.pk] == month_facts(seller=seller.pk, **scope)
+        drops = read.drops.get((seller.pk, on.warehouse_id), ([], 0))
+        first, last = JUNE.first_day, JUNE.last_day
+        assert drops == checks.unexplained_drops(seller.pk, [on.warehouse_id], first, last, limit=1000)
+        counted = close.month_inputs_of_sellers([seller.pk], JUNE).get(seller.pk, {})
+        assert read.inputs.get(seller.pk, {}) == {key: n for key, n in counted.items() if key[0] == "stock"}
+    assert read.drops[sellers["b"].pk, line.warehouse_id][1] == 2
+
+    monkeypatch.setattr(checks, "MAX_FINDINGS", 1)  # b's two drops: more than are kept
+    ids = [sellers[code].pk for code in "abce"]
+    given = {seller_id: read.drops.get((seller_id, line.warehouse_id), ([], 0)) for seller_id in ids}
+    first, last = JUNE.first_day, JUNE.last_day
+    assert checks.stock_findings_of_sellers(ids, [line.warehouse.pk], first, last, drops=given) == (
+        checks.stock_findings_of_sellers(ids, [line.warehouse.pk], first, last)
+    )

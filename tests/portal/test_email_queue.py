@@ -286,6 +286,8 @@ def test_a_worker_process_delivers_queued_mail_to_smtp_after_commit(email_worker
     invitation = invite(owner)  # commits: the trigger goes through Redis to the worker process
     wait_for(lambda: email_worker.envelopes, timeout=60)
     wait_for(lambda: Email.objects.get().status == STATUS.sent, timeout=30)
+    # post_office writes the delivery log just after the status: wait for it too (a loaded machine saw none)
+    wait_for(lambda: Log.objects.exists(), timeout=30)
     [message] = email_worker.messages
     assert message["To"] == invitation.email and invitation.token in message.get_content()
     assert list(Log.objects.values_list("status", flat=True)) == [STATUS.sent]
