@@ -159,20 +159,25 @@ class CreditNoteOfInvoiceInline(ReadOnlyInline):
 # --- forms of the actions and views -------------------------------------------------------------------------
 
 
-class CloseMonthForm(forms.Form):
+class MonthForm(forms.Form):
+    """A form with a month typed as YYYY-MM (``cleaned_data["month"]`` is its ``Period``)."""
+
     month = forms.CharField(label=_("Month (YYYY-MM)"), max_length=7)
-    sellers = forms.ModelMultipleChoiceField(
-        label=_("Sellers"),
-        queryset=Seller.objects.order_by("code"),
-        required=False,
-        help_text=_("Leave empty for every seller with a contract or warehouse rows in the month."),
-    )
 
     def clean_month(self):
         period = _period(self.cleaned_data["month"])
         if period is None:
             raise forms.ValidationError(_("Give the month as YYYY-MM, e.g. 2026-06."))
         return period
+
+
+class CloseMonthForm(MonthForm):
+    sellers = forms.ModelMultipleChoiceField(
+        label=_("Sellers"),
+        queryset=Seller.objects.order_by("code"),
+        required=False,
+        help_text=_("Leave empty for every seller with a contract or warehouse rows in the month."),
+    )
 
 
 class SupplementaryForm(forms.Form):
@@ -193,8 +198,7 @@ class CreditNoteForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=4)
 
 
-class SendMonthForm(forms.Form):
-    month = forms.CharField(label=_("Month (YYYY-MM)"), max_length=7)
+class SendMonthForm(MonthForm):
     operator = forms.ModelChoiceField(
         label=_("Operator"),
         queryset=Operator.objects.order_by("name"),
@@ -206,12 +210,6 @@ class SendMonthForm(forms.Form):
         required=False,
         help_text=_("Unticked, only the month's issued invoices not sent yet are emailed."),
     )
-
-    def clean_month(self):
-        period = _period(self.cleaned_data["month"])
-        if period is None:
-            raise forms.ValidationError(_("Give the month as YYYY-MM, e.g. 2026-06."))
-        return period
 
 
 class PaymentForm(forms.Form):
