@@ -89,56 +89,14 @@ def unexplained_drops(
 def unexplained_drops_of_sellers(
     seller_ids, warehouse_ids, first: date, last: date, source: str = "warehouse", *, limit: int
 ) -> dict[int, tuple[list[tuple[str, date, int, int, int, int]], int]]:
-    """``unexplained_drops`` of many sellers in one query: {seller id: (first ``limit`` drops, how many)} for
-    the sellers with any. The same window per seller, warehouse and item; each seller's first ``limit`` in
-    the same order."""
-    seller_ids = sorted(set(seller_ids))
-    rows = StockLedgerRow.objects.filter(
-        seller_id__in=seller_ids, is_current=True, business_date__range=(first, last), source=source
-    )
-    if warehouse_ids:
-        rows = rows.filter(warehouse_id__in=warehouse_ids)
-    if connections[rows.db].vendor != "postgresql":
-        found = {
-            seller_id: unexplained_drops(seller_id, warehouse_ids, first, last, source, limit=limit)
-            for seller_id in seller_ids
-        }
-        return {seller_id: drops for seller_id, drops in found.items() if drops[1]}
-    inner, params = (
-        rows.order_by()
-        .values_list("seller_id", "warehouse_id", "item_id", "business_date", "stock_qty", "sales_qty", "pk")
-        .query.sql_with_params()
-    )
-    sql = f"""
-        SELECT seller_id, item_id, business_date, before, stock_qty, sales_qty,
-               before - stock_qty - sales_qty, total
-        FROM (
-            SELECT d.*,
-                   row_number() OVER (
-                       PARTITION BY seller_id ORDER BY warehouse_id, item_id, business_date, id
-                   ) AS n,
-                   count(*) OVER (PARTITION BY seller_id) AS total
-            FROM (
-                SELECT r.*, lag(r.stock_qty) OVER w AS before, lag(r.business_date) OVER w AS day_before
-                FROM ({inner})
-                    AS r (seller_id, warehouse_id, item_id, business_date, stock_qty, sales_qty, id)
-                WINDOW w AS (
-                    PARTITION BY r.seller_id, r.warehouse_id, r.item_id COLLATE "C"
-                    ORDER BY r.business_date, r.id
-                )
-            ) AS d
-            WHERE business_date - day_before = 1 AND stock_qty - before + sales_qty < 0
-        ) AS t
-        WHERE n <= %s
-        ORDER BY seller_id, n"""
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(sql, [*params, limit])
-        found = cursor.fetchall()
-    result: dict[int, tuple[list, int]] = {}
-    for row in found:
-        drops = result.setdefault(row[0], ([], row[7]))
-        drops[0].append(tuple(row[1:7]))
-    return result
+    """``unexplained_drops`` of many sellers: {seller id: (first ``limit`` drops, how many)} for the sellers
+    with any, one query each. (The close reads a batch's drops with its stock month, in one scan:
+    ``store_facts.read_stock_month_of_sellers``.)"""
+    found = {
+        seller_id: unexplained_drops(seller_id, warehouse_ids, first, last, source, limit=limit)
+        for seller_id in sorted(set(seller_ids))
+    }
+    return {seller_id: drops for seller_id, drops in found.items() if drops[1]}
 
 
 def sellers_with_other_findings(seller_ids, warehouse_ids, first: date, last: date) -> set[int]:
